@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs every test of the project on a machine with only Rust, node/npm, python and gcc:
+# installs the pinned Foundry + solc-js toolchain from npm (contracts/scripts/install.sh),
+# runs the forge tests, checks the committed contract artifacts are fresh, then format,
+# lints and the Rust tests (unit, property and integration tests against the real binary).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+step() { printf '\n==> %s\n' "$*" >&2; }
+
+step "contracts: install toolchain"
+bash contracts/scripts/install.sh
+step "contracts: forge tests"
+bash contracts/scripts/test.sh
+step "contracts: artifacts are fresh"
+bash contracts/scripts/check-artifacts.sh
+
+step "rust: format"
+cargo fmt --all --check
+step "rust: clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+step "rust: tests"
+cargo test --workspace --locked
+
+step "all tests passed"

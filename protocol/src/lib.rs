@@ -1,0 +1,19 @@
+//! Rollup rules that the sequencer, the batcher and the prover must agree on.
+//!
+//! Nothing here does I/O: it is a set of pure functions and plain data types, so every component
+//! that re-derives or checks the chain computes exactly the same bytes.
+//!
+//! - [`config`]: the chain's consensus parameters (chain id, hardforks, EIP-1559, gas limit).
+//! - [`l1_info`]: the L1-attributes deposit that opens every L2 block.
+//! - [`deposit`]: source hashes of deposit transactions.
+//! - [`output_root`]: the commitment the L1 contracts settle on.
+
+pub mod config;
+pub mod deposit;
+pub mod l1_info;
+pub mod output_root;
+
+pub use config::{ChainConfig, Eip1559Config, HardforkConfig};
+pub use deposit::{l1_info_source_hash, user_deposit_source_hash};
+pub use l1_info::{L1BlockInfo, L1InfoError};
+pub use output_root::output_root_v0;

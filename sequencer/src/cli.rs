@@ -1,0 +1,380 @@
+//! Command line, environment and config-file settings, merged into one validated
+//! [`NodeConfig`]. Precedence: flag > environment variable > `--config` file > default.
+//!
+//! Flags follow reth/anvil names (`--http.port`, `--block-time`, ...) so operators feel at home.
+
+use crate::{
+    mempool::PoolConfig,
+    miner::MiningMode,
+    rpc::{RpcConfig, eth::EthConfig},
+};
+use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, parser::ValueSource};
+use serde::Deserialize;
+use std::{net::IpAddr, path::PathBuf, time::Duration};
+
+/// The OpenLedger L2 node.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "ol-node", version, about = "OpenLedger L2 node: sequencer, state, JSON-RPC")]
+pub struct Cli {
+    /// Development mode: no L1, embedded SQLite (temporary unless --datadir), the dev genesis,
+    /// and a block as soon as a transaction arrives (unless --block-time is given).
+    #[arg(long, env = "OL_DEV")]
+    pub dev: bool,
+    /// Directory holding the database.
+    #[arg(long, env = "OL_DATADIR", value_name = "DIR")]
+    pub datadir: Option<PathBuf>,
+    /// TOML file with settings (same names as the flags, e.g. `http.port = 8545`).
+    #[arg(long, env = "OL_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Genesis file (geth format). Required without --dev.
+    #[arg(long, env = "OL_CHAIN", value_name = "GENESIS_JSON")]
+    pub chain: Option<PathBuf>,
+    /// Block interval: seconds ("2"), or with a unit ("500ms", "2s"). Default without --dev: 1s.
+    #[arg(long = "block-time", env = "OL_BLOCK_TIME", value_name = "DURATION", value_parser = parse_duration)]
+    pub block_time: Option<Duration>,
+    /// Block gas limit of the dev genesis.
+    #[arg(long = "gas-limit", env = "OL_GAS_LIMIT")]
+    pub gas_limit: Option<u64>,
+    /// HTTP (and WebSocket) listen address.
+    #[command(flatten)]
+    pub http: HttpArgs,
+    /// Transaction pool limits.
+    #[command(flatten)]
+    pub txpool: TxPoolArgs,
+    /// Request limits.
+    #[command(flatten)]
+    pub rpc: RpcArgs,
+    /// Log output as JSON lines.
+    #[arg(long = "log.json", env = "OL_LOG_JSON")]
+    pub log_json: bool,
+}
+
+/// Listen addresses.
+#[derive(Debug, Clone, Args)]
+pub struct HttpArgs {
+    /// Address the RPC server binds to.
+    #[arg(long = "http.addr", env = "OL_HTTP_ADDR", default_value = "127.0.0.1")]
+    pub addr: IpAddr,
+    /// Port of the HTTP server (WebSocket upgrades are accepted on it too). 0 picks a free port.
+    #[arg(long = "http.port", env = "OL_HTTP_PORT", default_value_t = 8545)]
+    pub port: u16,
+    /// Separate WebSocket port (optional; the HTTP port already accepts WebSocket).
+    #[arg(long = "ws.port", env = "OL_WS_PORT")]
+    pub ws_port: Option<u16>,
+}
+
+/// Pool limits.
+#[derive(Debug, Clone, Args)]
+pub struct TxPoolArgs {
+    /// Most transactions in the pool.
+    #[arg(long = "txpool.max-txs", env = "OL_TXPOOL_MAX_TXS", default_value_t = 250_000)]
+    pub max_txs: usize,
+    /// Most transactions per sender.
+    #[arg(
+        long = "txpool.max-per-sender",
+        env = "OL_TXPOOL_MAX_PER_SENDER",
+        default_value_t = 4_096
+    )]
+    pub max_per_sender: usize,
+    /// Minimum fee bump of a replacement, in percent.
+    #[arg(long = "txpool.price-bump", env = "OL_TXPOOL_PRICE_BUMP", default_value_t = 10)]
+    pub price_bump: u128,
+    /// Largest raw transaction accepted, in bytes.
+    #[arg(long = "txpool.max-tx-bytes", env = "OL_TXPOOL_MAX_TX_BYTES", default_value_t = 128 * 1024)]
+    pub max_tx_bytes: usize,
+    /// Accept legacy transactions without EIP-155 replay protection.
+    #[arg(long = "txpool.allow-unprotected", env = "OL_TXPOOL_ALLOW_UNPROTECTED")]
+    pub allow_unprotected: bool,
+}
+
+/// RPC limits.
+#[derive(Debug, Clone, Args)]
+pub struct RpcArgs {
+    /// Gas cap of eth_call and eth_estimateGas.
+    #[arg(long = "rpc.gas-cap", env = "OL_RPC_GAS_CAP", default_value_t = 50_000_000)]
+    pub gas_cap: u64,
+    /// Largest request body in bytes.
+    #[arg(long = "rpc.max-request-size", env = "OL_RPC_MAX_REQUEST_SIZE", default_value_t = 5 * 1024 * 1024)]
+    pub max_request_size: u32,
+    /// Largest response body in bytes.
+    #[arg(long = "rpc.max-response-size", env = "OL_RPC_MAX_RESPONSE_SIZE", default_value_t = 100 * 1024 * 1024)]
+    pub max_response_size: u32,
+    /// Most requests in one JSON-RPC batch.
+    #[arg(long = "rpc.max-batch-size", env = "OL_RPC_MAX_BATCH_SIZE", default_value_t = 1_000)]
+    pub max_batch_size: u32,
+    /// Widest block range of one eth_getLogs.
+    #[arg(long = "rpc.max-log-range", env = "OL_RPC_MAX_LOG_RANGE", default_value_t = 10_000)]
+    pub max_log_range: u64,
+    /// Most logs returned by one eth_getLogs.
+    #[arg(long = "rpc.max-logs", env = "OL_RPC_MAX_LOGS", default_value_t = 10_000)]
+    pub max_logs: usize,
+    /// Most concurrent connections.
+    #[arg(long = "rpc.max-connections", env = "OL_RPC_MAX_CONNECTIONS", default_value_t = 1_000)]
+    pub max_connections: u32,
+}
+
+/// Parses "2", "2s", "500ms".
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (number, unit) = match s.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => (&s[..i], &s[i..]),
+        None => (s, "s"),
+    };
+    let value: u64 = number
+        .parse()
+        .map_err(|_| format!("invalid duration {s:?}: expected e.g. 2, 2s or 500ms"))?;
+    let duration = match unit {
+        "s" => Duration::from_secs(value),
+        "ms" => Duration::from_millis(value),
+        _ => return Err(format!("invalid duration unit in {s:?}: use s or ms")),
+    };
+    if duration.is_zero() {
+        return Err("block time must be positive".into());
+    }
+    Ok(duration)
+}
+
+/// Everything the node needs to start, validated.
+#[derive(Debug, Clone)]
+pub struct NodeConfig {
+    /// Dev mode.
+    pub dev: bool,
+    /// Database directory (`None`: a temporary directory, dev only).
+    pub datadir: Option<PathBuf>,
+    /// Genesis file (`None`: the dev genesis).
+    pub chain: Option<PathBuf>,
+    /// Gas limit override for the dev genesis.
+    pub gas_limit: Option<u64>,
+    /// When to build blocks.
+    pub mining: MiningMode,
+    /// RPC bind address.
+    pub http_addr: IpAddr,
+    /// RPC port (0: any free port).
+    pub http_port: u16,
+    /// Extra WebSocket port.
+    pub ws_port: Option<u16>,
+    /// Pool limits.
+    pub pool: PoolConfig,
+    /// Largest raw transaction.
+    pub max_tx_bytes: usize,
+    /// Accept unprotected legacy transactions.
+    pub allow_unprotected: bool,
+    /// RPC limits.
+    pub rpc: RpcConfig,
+    /// JSON logs.
+    pub log_json: bool,
+}
+
+impl NodeConfig {
+    /// A dev node on a free port with a temporary database: what tests start.
+    pub fn test() -> Self {
+        Self {
+            dev: true,
+            datadir: None,
+            chain: None,
+            gas_limit: None,
+            mining: MiningMode::Instant,
+            http_addr: IpAddr::from([127, 0, 0, 1]),
+            http_port: 0,
+            ws_port: None,
+            pool: PoolConfig::default(),
+            max_tx_bytes: 128 * 1024,
+            allow_unprotected: false,
+            rpc: RpcConfig::default(),
+            log_json: false,
+        }
+    }
+}
+
+/// The `--config` file: every field optional, same names as the flags.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    dev: Option<bool>,
+    datadir: Option<PathBuf>,
+    chain: Option<PathBuf>,
+    #[serde(rename = "block-time")]
+    block_time: Option<String>,
+    #[serde(rename = "gas-limit")]
+    gas_limit: Option<u64>,
+    http: Option<FileHttp>,
+    txpool: Option<toml::Table>,
+    rpc: Option<toml::Table>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileHttp {
+    addr: Option<IpAddr>,
+    port: Option<u16>,
+}
+
+fn from_cli(matches: &ArgMatches, id: &str) -> bool {
+    matches!(matches.value_source(id), Some(ValueSource::CommandLine | ValueSource::EnvVariable))
+}
+
+impl Cli {
+    /// Parses the process arguments and merges the config file.
+    pub fn load() -> eyre::Result<NodeConfig> {
+        let matches = Self::command().get_matches();
+        let cli = Self::from_arg_matches(&matches)?;
+        cli.into_config(&matches)
+    }
+
+    /// Merges the config file under the flags and validates the result.
+    pub fn into_config(mut self, matches: &ArgMatches) -> eyre::Result<NodeConfig> {
+        if let Some(path) = &self.config {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| eyre::eyre!("config file {}: {e}", path.display()))?;
+            let file: FileConfig = toml::from_str(&text)
+                .map_err(|e| eyre::eyre!("config file {}: {e}", path.display()))?;
+            if !from_cli(matches, "dev")
+                && let Some(dev) = file.dev
+            {
+                self.dev = dev;
+            }
+            if !from_cli(matches, "datadir") && file.datadir.is_some() {
+                self.datadir = file.datadir;
+            }
+            if !from_cli(matches, "chain") && file.chain.is_some() {
+                self.chain = file.chain;
+            }
+            if !from_cli(matches, "block_time")
+                && let Some(bt) = file.block_time
+            {
+                self.block_time =
+                    Some(parse_duration(&bt).map_err(|e| eyre::eyre!("config file: {e}"))?);
+            }
+            if !from_cli(matches, "gas_limit") && file.gas_limit.is_some() {
+                self.gas_limit = file.gas_limit;
+            }
+            if let Some(http) = file.http {
+                if !from_cli(matches, "addr")
+                    && let Some(addr) = http.addr
+                {
+                    self.http.addr = addr;
+                }
+                if !from_cli(matches, "port")
+                    && let Some(port) = http.port
+                {
+                    self.http.port = port;
+                }
+            }
+            let int = |t: &Option<toml::Table>, key: &str| {
+                t.as_ref().and_then(|t| t.get(key)).and_then(|v| v.as_integer())
+            };
+            if !from_cli(matches, "max_txs")
+                && let Some(v) = int(&file.txpool, "max-txs")
+            {
+                self.txpool.max_txs = usize::try_from(v)?;
+            }
+            if !from_cli(matches, "max_per_sender")
+                && let Some(v) = int(&file.txpool, "max-per-sender")
+            {
+                self.txpool.max_per_sender = usize::try_from(v)?;
+            }
+            if !from_cli(matches, "gas_cap")
+                && let Some(v) = int(&file.rpc, "gas-cap")
+            {
+                self.rpc.gas_cap = u64::try_from(v)?;
+            }
+            if !from_cli(matches, "max_batch_size")
+                && let Some(v) = int(&file.rpc, "max-batch-size")
+            {
+                self.rpc.max_batch_size = u32::try_from(v)?;
+            }
+        }
+        if !self.dev && self.chain.is_none() {
+            eyre::bail!("--chain <genesis.json> is required without --dev");
+        }
+        if !self.dev && self.datadir.is_none() {
+            eyre::bail!("--datadir is required without --dev");
+        }
+        if self.txpool.price_bump == 0 {
+            eyre::bail!("--txpool.price-bump must be at least 1 percent");
+        }
+        let mining = match (self.dev, self.block_time) {
+            (_, Some(every)) => MiningMode::Interval(every),
+            (true, None) => MiningMode::Instant,
+            (false, None) => MiningMode::Interval(Duration::from_secs(1)),
+        };
+        Ok(NodeConfig {
+            dev: self.dev,
+            datadir: self.datadir,
+            chain: self.chain,
+            gas_limit: self.gas_limit,
+            mining,
+            http_addr: self.http.addr,
+            http_port: self.http.port,
+            ws_port: self.http.ws_port,
+            pool: PoolConfig {
+                max_txs: self.txpool.max_txs,
+                max_per_sender: self.txpool.max_per_sender,
+                price_bump: self.txpool.price_bump,
+            },
+            max_tx_bytes: self.txpool.max_tx_bytes,
+            allow_unprotected: self.txpool.allow_unprotected,
+            rpc: RpcConfig {
+                max_request_bytes: self.rpc.max_request_size,
+                max_response_bytes: self.rpc.max_response_size,
+                max_batch: self.rpc.max_batch_size,
+                max_connections: self.rpc.max_connections,
+                eth: EthConfig {
+                    gas_cap: self.rpc.gas_cap,
+                    max_log_range: self.rpc.max_log_range,
+                    max_logs: self.rpc.max_logs,
+                    ..EthConfig::default()
+                },
+            },
+            log_json: self.log_json,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> eyre::Result<NodeConfig> {
+        let matches = Cli::command().try_get_matches_from(args)?;
+        Cli::from_arg_matches(&matches)?.into_config(&matches)
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert!(parse_duration("0").is_err());
+        assert!(parse_duration("1h").is_err());
+        assert!(parse_duration("x").is_err());
+    }
+
+    #[test]
+    fn dev_defaults_to_instant_mining_and_non_dev_needs_a_chain() {
+        let cfg = parse(&["ol-node", "--dev"]).expect("dev parses");
+        assert_eq!(cfg.mining, MiningMode::Instant);
+        let cfg = parse(&["ol-node", "--dev", "--block-time", "250ms"]).expect("dev parses");
+        assert_eq!(cfg.mining, MiningMode::Interval(Duration::from_millis(250)));
+        assert!(parse(&["ol-node"]).is_err());
+    }
+
+    #[test]
+    fn file_values_sit_under_flags() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("node.toml");
+        std::fs::write(
+            &path,
+            "dev = true\nblock-time = \"3s\"\n[http]\nport = 9999\n[rpc]\ngas-cap = 7\n",
+        )
+        .expect("write");
+        let p = path.to_str().expect("utf8 path");
+        let cfg = parse(&["ol-node", "--config", p]).expect("file config");
+        assert_eq!(cfg.http_port, 9999);
+        assert_eq!(cfg.mining, MiningMode::Interval(Duration::from_secs(3)));
+        assert_eq!(cfg.rpc.eth.gas_cap, 7);
+        let cfg = parse(&["ol-node", "--config", p, "--http.port", "1234"]).expect("flag wins");
+        assert_eq!(cfg.http_port, 1234);
+        std::fs::write(&path, "nonsense = 1\n").expect("write");
+        assert!(parse(&["ol-node", "--config", p]).is_err());
+    }
+}

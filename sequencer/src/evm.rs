@@ -1,0 +1,125 @@
+//! The one place that builds EVMs: the sequencer, `eth_call` and (later) the prover all go
+//! through [`NodeEvm`], so an upgrade of the revm stack or a new precompile touches this file.
+
+use alloy_evm::{EvmEnv, EvmFactory};
+use alloy_hardforks::ForkCondition;
+use alloy_op_evm::{OpEvmFactory, block::OpAlloyReceiptBuilder};
+use alloy_op_hardforks::{OpChainHardforks, OpHardfork};
+use alloy_primitives::{Address, B256, U256};
+use ol_protocol::ChainConfig;
+use op_revm::OpSpecId;
+use revm::{
+    context::{BlockEnv, CfgEnv},
+    context_interface::block::BlobExcessGasAndPrice,
+};
+
+/// The EVM factory of the node. Custom precompiles (attribution, adapter registry) plug in here
+/// through alloy-evm's precompile map.
+pub type NodeEvmFactory = OpEvmFactory;
+
+/// The block executor factory: OP's executor over our EVM factory.
+pub type NodeExecutorFactory =
+    alloy_op_evm::OpBlockExecutorFactory<OpAlloyReceiptBuilder, OpChainHardforks, NodeEvmFactory>;
+
+/// EVM rules for one chain.
+#[derive(Debug, Clone)]
+pub struct NodeEvm {
+    chain: ChainConfig,
+    executors: NodeExecutorFactory,
+}
+
+/// Block-level inputs to the EVM environment.
+#[derive(Debug, Clone, Copy)]
+pub struct BlockEnvInput {
+    /// Block number.
+    pub number: u64,
+    /// Timestamp in seconds.
+    pub timestamp: u64,
+    /// Base fee per gas.
+    pub base_fee: u64,
+    /// Gas limit.
+    pub gas_limit: u64,
+    /// PREVRANDAO value (the L1 origin's mix hash on OP chains).
+    pub prev_randao: B256,
+    /// Fee recipient.
+    pub beneficiary: Address,
+}
+
+fn fork(time: Option<u64>) -> ForkCondition {
+    time.map_or(ForkCondition::Never, ForkCondition::Timestamp)
+}
+
+impl NodeEvm {
+    /// EVM rules for `chain`.
+    pub fn new(chain: ChainConfig) -> Self {
+        let h = chain.hardforks;
+        let forks = OpChainHardforks::new([
+            (OpHardfork::Bedrock, ForkCondition::Block(0)),
+            (OpHardfork::Regolith, ForkCondition::Timestamp(0)),
+            (OpHardfork::Canyon, fork(h.canyon_time)),
+            (OpHardfork::Ecotone, fork(h.ecotone_time)),
+            (OpHardfork::Fjord, fork(h.fjord_time)),
+            (OpHardfork::Granite, fork(h.granite_time)),
+            (OpHardfork::Holocene, fork(h.holocene_time)),
+            (OpHardfork::Isthmus, fork(h.isthmus_time)),
+        ]);
+        let executors = NodeExecutorFactory::new(
+            OpAlloyReceiptBuilder::default(),
+            forks,
+            NodeEvmFactory::default(),
+        );
+        Self { chain, executors }
+    }
+
+    /// The chain's consensus parameters.
+    pub fn chain(&self) -> &ChainConfig {
+        &self.chain
+    }
+
+    /// The block executor factory.
+    pub fn executors(&self) -> &NodeExecutorFactory {
+        &self.executors
+    }
+
+    /// The EVM factory.
+    pub fn evm_factory(&self) -> &NodeEvmFactory {
+        alloy_evm::block::BlockExecutorFactory::evm_factory(&self.executors)
+    }
+
+    /// The revm spec in force at `timestamp`.
+    pub fn spec_at(&self, timestamp: u64) -> OpSpecId {
+        alloy_op_evm::spec_by_timestamp_after_bedrock(self.executors.spec(), timestamp)
+    }
+
+    /// The EVM environment of a block.
+    pub fn env(&self, block: &BlockEnvInput) -> EvmEnv<OpSpecId, BlockEnv> {
+        let spec = self.spec_at(block.timestamp);
+        let mut cfg = CfgEnv::new_with_spec(spec);
+        cfg.chain_id = self.chain.chain_id;
+        let block_env = BlockEnv {
+            number: U256::from(block.number),
+            beneficiary: block.beneficiary,
+            timestamp: U256::from(block.timestamp),
+            gas_limit: block.gas_limit,
+            basefee: block.base_fee,
+            difficulty: U256::ZERO,
+            prevrandao: Some(block.prev_randao),
+            // OP chains carry no blobs; blob gas stays at its minimum price.
+            blob_excess_gas_and_price: Some(BlobExcessGasAndPrice::new(0, 1)),
+            ..Default::default()
+        };
+        EvmEnv { cfg_env: cfg, block_env }
+    }
+}
+
+/// Re-exported so callers need not name alloy-evm's trait to create an EVM.
+pub use alloy_evm::Evm as EvmTrait;
+
+/// Creates an EVM over `db` for `env` (helper so callers need not import the factory trait).
+pub fn create_evm<DB: alloy_evm::Database>(
+    evm: &NodeEvm,
+    db: DB,
+    env: EvmEnv<OpSpecId, BlockEnv>,
+) -> <NodeEvmFactory as EvmFactory>::Evm<DB, revm::inspector::NoOpInspector> {
+    evm.evm_factory().create_evm(db, env)
+}

@@ -1,0 +1,128 @@
+//! Starting and stopping a node: store, chain, miner and RPC servers as tasks under one
+//! cancellation token. Used by the binary and by in-process tests.
+
+use crate::{
+    cli::NodeConfig,
+    genesis::{GenesisSpec, dev_keys},
+    miner,
+    node::{Chain, ChainOptions},
+    rpc,
+    store::Store,
+};
+use jsonrpsee::server::ServerHandle;
+use std::{net::SocketAddr, sync::Arc};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tracing::{error, info};
+
+/// A running node.
+#[derive(Debug)]
+pub struct RunningNode {
+    /// Shared chain state.
+    pub chain: Arc<Chain>,
+    /// Where the HTTP/WebSocket RPC listens.
+    pub http_addr: SocketAddr,
+    /// The extra WebSocket listener, if configured.
+    pub ws_addr: Option<SocketAddr>,
+    servers: Vec<ServerHandle>,
+    miner: JoinHandle<Result<(), crate::node::NodeError>>,
+    cancel: CancellationToken,
+    _tempdir: Option<tempfile::TempDir>,
+}
+
+/// Opens the store, the chain, and starts mining and serving.
+pub async fn launch(config: NodeConfig) -> eyre::Result<RunningNode> {
+    let (datadir, tempdir) = match &config.datadir {
+        Some(dir) => (dir.clone(), None),
+        None => {
+            let tmp = tempfile::Builder::new().prefix("ol-node-").tempdir()?;
+            (tmp.path().to_path_buf(), Some(tmp))
+        }
+    };
+    std::fs::create_dir_all(&datadir)?;
+    let db_path = datadir.join("node.sqlite");
+    info!(target: "node", path = %db_path.display(), "opening database");
+    let store = Store::open(&db_path).await?;
+    let genesis = match &config.chain {
+        Some(path) => GenesisSpec::from_file(path)?,
+        None => GenesisSpec::dev(config.gas_limit)?,
+    };
+    let options = ChainOptions {
+        pool: config.pool,
+        max_tx_bytes: config.max_tx_bytes,
+        allow_unprotected: config.allow_unprotected,
+        dev: config.dev,
+    };
+    let chain = Chain::open(store, genesis, options).await?;
+
+    let mut rpc_config = config.rpc.clone();
+    if config.dev {
+        rpc_config.eth.accounts = dev_keys()?.iter().map(|k| k.address()).collect();
+    }
+    let module = rpc::module(chain.clone(), &rpc_config)?;
+    let (http_addr, http) = rpc::serve(
+        SocketAddr::new(config.http_addr, config.http_port),
+        module.clone(),
+        &rpc_config,
+    )
+    .await?;
+    let mut servers = vec![http];
+    let mut ws_addr = None;
+    if let Some(port) = config.ws_port.filter(|p| *p != config.http_port) {
+        let (addr, ws) =
+            rpc::serve(SocketAddr::new(config.http_addr, port), module, &rpc_config).await?;
+        ws_addr = Some(addr);
+        servers.push(ws);
+    }
+    info!(target: "rpc", %http_addr, ?ws_addr, chain_id = chain.config().chain_id, "JSON-RPC listening");
+
+    let cancel = CancellationToken::new();
+    let miner = tokio::spawn(miner::run(chain.clone(), config.mining, cancel.clone()));
+    Ok(RunningNode { chain, http_addr, ws_addr, servers, miner, cancel, _tempdir: tempdir })
+}
+
+impl RunningNode {
+    /// HTTP URL of the RPC server.
+    pub fn http_url(&self) -> String {
+        format!("http://{}", self.http_addr)
+    }
+
+    /// Waits until the miner stops (a fatal block error) or `signal` fires, then shuts down.
+    pub async fn run_until(
+        mut self,
+        signal: impl std::future::Future<Output = ()>,
+    ) -> eyre::Result<()> {
+        let outcome = tokio::select! {
+            result = &mut self.miner => Some(result),
+            _ = signal => None,
+        };
+        let failed = match outcome {
+            Some(Ok(Ok(()))) => None,
+            Some(Ok(Err(e))) => Some(eyre::eyre!("block production failed: {e}")),
+            Some(Err(e)) => Some(eyre::eyre!("block production task died: {e}")),
+            None => None,
+        };
+        if let Some(err) = &failed {
+            error!(target: "node", %err, "stopping");
+        }
+        self.shutdown().await;
+        failed.map_or(Ok(()), Err)
+    }
+
+    /// Stops mining (after the block in progress), the servers and the database.
+    pub async fn shutdown(self) {
+        info!(target: "node", "shutting down");
+        self.cancel.cancel();
+        if !self.miner.is_finished() {
+            let _ = self.miner.await;
+        }
+        for server in &self.servers {
+            let _ = server.stop();
+        }
+        for server in self.servers {
+            server.stopped().await;
+        }
+        self.chain.store.close().await;
+        info!(target: "node", "stopped");
+    }
+}

@@ -1,0 +1,281 @@
+//! The running chain: head, live state, pool and store, and the one function that produces a
+//! block. RPC handlers and the miner share one [`Chain`] behind an `Arc`.
+
+use crate::{
+    builder::{SealedBlock, seal},
+    evm::NodeEvm,
+    executor::{BlockAttributes, ExecutionError, execute_block},
+    genesis::{DEV_L1_ORIGIN_HASH, GenesisSpec},
+    mempool::{Mempool, PoolConfig, StatelessRules},
+    state::{BlockHashes, StateView, WorldState},
+    store::{Store, StoreError},
+};
+use alloy_consensus::{Header, Sealed};
+use alloy_primitives::{B256, U256};
+use ol_protocol::{ChainConfig, L1BlockInfo};
+use parking_lot::RwLock;
+use std::{
+    sync::Arc,
+    time::{SystemTime, UNIX_EPOCH},
+};
+use tokio::sync::watch;
+use tracing::{debug, info};
+
+/// Why the node could not start or could not produce a block.
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Execution of the block failed as a whole.
+    #[error(transparent)]
+    Execution(#[from] ExecutionError),
+    /// The database belongs to another chain.
+    #[error("the database holds chain {stored}, but the node was started for chain {configured}")]
+    ChainMismatch {
+        /// Stored genesis hash.
+        stored: B256,
+        /// Configured genesis hash.
+        configured: B256,
+    },
+    /// The state loaded from the database does not match the head's state root.
+    #[error(
+        "state root mismatch at start-up: head says {expected}, stored state hashes to {actual}"
+    )]
+    StateRoot {
+        /// Root in the head header.
+        expected: B256,
+        /// Root of the loaded state.
+        actual: B256,
+    },
+    /// A blocking task panicked or was cancelled.
+    #[error("block production task failed: {0}")]
+    Task(String),
+    /// Bad genesis.
+    #[error(transparent)]
+    Genesis(#[from] crate::genesis::GenesisError),
+}
+
+/// Node-level options that shape the chain object.
+#[derive(Debug, Clone)]
+pub struct ChainOptions {
+    /// Pool limits.
+    pub pool: PoolConfig,
+    /// Largest raw transaction accepted.
+    pub max_tx_bytes: usize,
+    /// Accept pre-EIP-155 transactions.
+    pub allow_unprotected: bool,
+    /// Dev mode (dev-only RPC, fixed L1 origin).
+    pub dev: bool,
+}
+
+impl Default for ChainOptions {
+    fn default() -> Self {
+        Self {
+            pool: PoolConfig::default(),
+            max_tx_bytes: 128 * 1024,
+            allow_unprotected: false,
+            dev: true,
+        }
+    }
+}
+
+/// Shared node state.
+#[derive(Debug)]
+pub struct Chain {
+    /// EVM rules.
+    pub evm: NodeEvm,
+    /// The database.
+    pub store: Store,
+    /// Live state after the head block.
+    pub state: RwLock<WorldState>,
+    /// Recent block hashes (BLOCKHASH).
+    pub hashes: RwLock<BlockHashes>,
+    /// The transaction pool.
+    pub pool: Mempool,
+    /// Limits checked before pooling.
+    pub rules: StatelessRules,
+    /// Options.
+    pub options: ChainOptions,
+    genesis_hash: B256,
+    head: watch::Sender<Sealed<Header>>,
+}
+
+fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default()
+}
+
+impl Chain {
+    /// Opens the chain in `store`, writing the genesis if the store is empty, and loads the
+    /// state into memory (checking it against the head's state root).
+    pub async fn open(
+        store: Store,
+        genesis: GenesisSpec,
+        options: ChainOptions,
+    ) -> Result<Arc<Self>, NodeError> {
+        let (genesis_state, genesis_block) = genesis.build();
+        let genesis_hash = genesis_block.header.hash();
+        let chain: ChainConfig = genesis.chain.clone();
+        let (state, head) = match store.head_number().await? {
+            None => {
+                info!(target: "node", hash = %genesis_hash, chain_id = chain.chain_id, "writing genesis");
+                store.commit_genesis(&genesis_block, &genesis_state, &genesis.addresses()).await?;
+                (genesis_state, genesis_block.header)
+            }
+            Some(number) => {
+                let stored = store.header(0).await?.map(|h| h.hash()).unwrap_or_default();
+                if stored != genesis_hash {
+                    return Err(NodeError::ChainMismatch { stored, configured: genesis_hash });
+                }
+                let head = store.header(number).await?.ok_or_else(|| StoreError::Corrupt {
+                    table: "blocks",
+                    reason: format!("head {number} missing"),
+                })?;
+                info!(target: "node", number, "loading state");
+                let mut state = store.load_state().await?;
+                let root = state.state_root();
+                if root != head.state_root {
+                    return Err(NodeError::StateRoot { expected: head.state_root, actual: root });
+                }
+                info!(target: "node", number, hash = %head.hash(), accounts = state.account_count(), "resumed");
+                (state, head)
+            }
+        };
+        let mut hashes = BlockHashes::default();
+        let first = head.number.saturating_sub(BlockHashes::WINDOW as u64 - 1);
+        for n in first..=head.number {
+            if let Some(h) = store.header(n).await? {
+                hashes.push(n, h.hash());
+            }
+        }
+        let rules = StatelessRules {
+            chain_id: chain.chain_id,
+            block_gas_limit: chain.gas_limit,
+            max_tx_bytes: options.max_tx_bytes,
+            allow_unprotected: options.allow_unprotected,
+        };
+        let (head_tx, _) = watch::channel(head);
+        Ok(Arc::new(Self {
+            evm: NodeEvm::new(chain),
+            store,
+            state: RwLock::new(state),
+            hashes: RwLock::new(hashes),
+            pool: Mempool::new(options.pool),
+            rules,
+            options,
+            genesis_hash,
+            head: head_tx,
+        }))
+    }
+
+    /// Consensus parameters.
+    pub fn config(&self) -> &ChainConfig {
+        self.evm.chain()
+    }
+
+    /// The newest block's header.
+    pub fn head(&self) -> Sealed<Header> {
+        self.head.borrow().clone()
+    }
+
+    /// A receiver that changes with every new head.
+    pub fn subscribe_heads(&self) -> watch::Receiver<Sealed<Header>> {
+        self.head.subscribe()
+    }
+
+    /// Genesis hash.
+    pub fn genesis_hash(&self) -> B256 {
+        self.genesis_hash
+    }
+
+    /// Base fee of the next block.
+    pub fn next_base_fee(&self) -> u64 {
+        let head = self.head();
+        self.config().next_base_fee(
+            head.gas_used,
+            head.gas_limit,
+            head.base_fee_per_gas.unwrap_or_default(),
+        )
+    }
+
+    /// The L1 origin of the block after `parent`. In dev mode it is a fixed, made-up L1 block;
+    /// the L1 watcher will supply real ones.
+    pub fn next_l1_info(&self, parent: &Header) -> L1BlockInfo {
+        L1BlockInfo {
+            number: 0,
+            timestamp: crate::genesis::DEV_GENESIS_TIME,
+            base_fee: U256::from(1_000_000_000u64),
+            blob_base_fee: U256::from(1u64),
+            hash: DEV_L1_ORIGIN_HASH,
+            sequence_number: parent.number,
+            batcher_hash: B256::ZERO,
+            base_fee_scalar: 5_227,
+            blob_base_fee_scalar: 1_014_213,
+            operator_fee_scalar: 0,
+            operator_fee_constant: 0,
+        }
+    }
+
+    /// The attributes of the next block.
+    pub fn next_attributes(&self, parent: &Header) -> BlockAttributes {
+        BlockAttributes {
+            timestamp: now().max(parent.timestamp),
+            l1_info: self.next_l1_info(parent),
+            deposits: Vec::new(),
+            prev_randao: B256::ZERO,
+            parent_beacon_block_root: B256::ZERO,
+            gas_limit: self.config().gas_limit,
+        }
+    }
+
+    /// Builds, seals and stores one block with the best pending transactions. Any error here
+    /// is fatal for the node: the in-memory state may already be ahead of the store.
+    pub async fn produce_block(self: &Arc<Self>) -> Result<Arc<SealedBlock>, NodeError> {
+        let this = self.clone();
+        let block = tokio::task::spawn_blocking(move || this.build_and_seal())
+            .await
+            .map_err(|e| NodeError::Task(e.to_string()))??;
+        let block = Arc::new(block);
+        self.store.commit_block(&block).await?;
+        self.hashes.write().push(block.number(), block.header.hash());
+        let nonces: Vec<_> = block
+            .changes
+            .accounts
+            .iter()
+            .map(|c| (c.address, c.after.map(|a| a.nonce).unwrap_or_default()))
+            .collect();
+        self.pool.on_block(&nonces, &[]);
+        debug!(target: "node", number = block.number(), txs = block.transactions.len(), gas = block.header.gas_used, "block");
+        self.head.send_replace(block.header.clone());
+        Ok(block)
+    }
+
+    fn build_and_seal(&self) -> Result<SealedBlock, NodeError> {
+        let parent = self.head();
+        let base_fee = self.config().next_base_fee(
+            parent.gas_used,
+            parent.gas_limit,
+            parent.base_fee_per_gas.unwrap_or_default(),
+        );
+        let attrs = self.next_attributes(&parent);
+        let mut best = self.pool.best(base_fee);
+        let executed = {
+            let state = self.state.read();
+            let hashes = self.hashes.read();
+            execute_block(
+                &self.evm,
+                StateView { state: &state, hashes: &hashes },
+                &parent,
+                base_fee,
+                &attrs,
+                &mut best,
+            )?
+        };
+        let invalid = best.take_invalid();
+        if !invalid.is_empty() {
+            self.pool.on_block(&[], &invalid);
+        }
+        let mut state = self.state.write();
+        Ok(seal(&self.evm, &mut state, &parent, base_fee, &attrs, executed))
+    }
+}

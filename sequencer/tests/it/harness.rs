@@ -1,0 +1,152 @@
+//! Starting the node binary and finding the project's Foundry tools.
+
+use std::{
+    io::{BufRead, BufReader},
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    sync::mpsc,
+    time::Duration,
+};
+
+/// Foundry's default dev key 0 (account 0xf39F...2266).
+pub const KEY0: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+/// Address of dev key 0.
+pub const ADDR0: &str = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
+/// Address of dev key 1.
+pub const ADDR1: &str = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+
+/// The workspace root.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Path of a Foundry binary installed by `contracts/scripts/install.sh`.
+pub fn foundry(bin: &str) -> PathBuf {
+    let path =
+        workspace().join(format!("contracts/node_modules/@foundry-rs/{bin}-linux-amd64/bin/{bin}"));
+    assert!(
+        path.exists(),
+        "{} missing: run `bash contracts/scripts/install.sh` (the test script does)",
+        path.display()
+    );
+    path
+}
+
+/// A running node process, killed on drop.
+pub struct TestNode {
+    child: Child,
+    /// HTTP URL of its RPC.
+    pub url: String,
+}
+
+impl TestNode {
+    /// Starts `ol-node --dev` on a free port with `datadir` and extra arguments.
+    pub fn start(datadir: &Path, extra: &[&str]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ol-node"))
+            .args(["--dev", "--http.port", "0", "--datadir"])
+            .arg(datadir)
+            .args(extra)
+            .env("RUST_LOG", "info")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn ol-node");
+        let stdout = child.stdout.take().expect("stdout piped");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(rest) = line.split("http_addr=").nth(1) {
+                    let addr: String = rest.chars().take_while(|c| !c.is_whitespace()).collect();
+                    let _ = tx.send(addr);
+                }
+            }
+        });
+        let addr = match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(addr) => addr,
+            Err(_) => {
+                let _ = child.kill();
+                panic!("node did not report its RPC address within 60 s");
+            }
+        };
+        Self { child, url: format!("http://{addr}") }
+    }
+
+    /// Starts a node with a fresh temporary datadir (returned so it outlives the node).
+    pub fn fresh(extra: &[&str]) -> (Self, tempfile::TempDir) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        (Self::start(dir.path(), extra), dir)
+    }
+
+    /// SIGKILL, no chance to flush anything.
+    pub fn kill9(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM and wait for a clean exit; returns whether it exited successfully.
+    pub fn terminate(mut self) -> bool {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        for _ in 0..100 {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status.success();
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        false
+    }
+}
+
+impl Drop for TestNode {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs a command and returns (success, stdout, stderr).
+pub fn run(cmd: &mut Command) -> (bool, String, String) {
+    let out = cmd.output().expect("run command");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Runs cast with arguments against `url`'s node and returns stdout, panicking on failure.
+pub fn cast_ok(args: &[&str]) -> String {
+    let (ok, out, err) = run(Command::new(foundry("cast")).args(args));
+    assert!(ok, "cast {args:?} failed:\n{out}\n{err}");
+    out.trim().to_string()
+}
+
+/// A JSON artifact's creation bytecode.
+pub fn creation_code(name: &str) -> String {
+    let path = workspace().join(format!("contracts/artifacts/{name}.json"));
+    let text = std::fs::read_to_string(&path).expect("artifact");
+    let json: serde_json::Value = serde_json::from_str(&text).expect("artifact json");
+    json["bytecode"]["object"].as_str().expect("bytecode").to_string()
+}
+
+/// Sends one JSON-RPC request over raw HTTP and returns the parsed JSON body.
+pub async fn raw_rpc(url: &str, body: impl Into<reqwest::Body>) -> (u16, serde_json::Value) {
+    try_raw_rpc(url, body).await.expect("http request")
+}
+
+/// Like [`raw_rpc`], but a connection the server closed is an `Err`.
+pub async fn try_raw_rpc(
+    url: &str,
+    body: impl Into<reqwest::Body>,
+) -> Result<(u16, serde_json::Value), reqwest::Error> {
+    let resp = reqwest::Client::new()
+        .post(url)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await?;
+    let status = resp.status().as_u16();
+    let text = resp.text().await?;
+    Ok((status, serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text))))
+}

@@ -1,0 +1,10 @@
+//! Integration tests: the real `ol-node` binary on a free port, driven by real clients
+//! (cast, forge, an alloy provider, raw HTTP).
+
+#![allow(unreachable_pub)]
+
+mod cast;
+mod crash;
+mod harness;
+mod provider;
+mod rpc_errors;
