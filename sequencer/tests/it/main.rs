@@ -5,6 +5,7 @@
 
 mod cast;
 mod crash;
+mod differential;
 mod harness;
 mod provider;
 mod rpc_errors;
