@@ -9,3 +9,4 @@ mod differential;
 mod harness;
 mod provider;
 mod rpc_errors;
+mod rpc_methods;
