@@ -85,6 +85,36 @@ pub trait TxSource {
     fn mark_invalid(&mut self, tx: &ReadyTx, reason: String);
 }
 
+/// A fixed list of transactions executed in order: what derivation and the prover use, where a
+/// block's transactions are given and any invalid one makes the block invalid.
+#[derive(Debug, Default)]
+pub struct OrderedTxs {
+    txs: std::collections::VecDeque<Arc<ReadyTx>>,
+    invalid: Vec<(B256, String)>,
+}
+
+impl OrderedTxs {
+    /// The transactions to execute, in block order.
+    pub fn new(txs: impl IntoIterator<Item = Arc<ReadyTx>>) -> Self {
+        Self { txs: txs.into_iter().collect(), invalid: Vec::new() }
+    }
+
+    /// Transactions that could not be executed (for a derived block: reason to reject it).
+    pub fn invalid(&self) -> &[(B256, String)] {
+        &self.invalid
+    }
+}
+
+impl TxSource for OrderedTxs {
+    fn next_tx(&mut self) -> Option<Arc<ReadyTx>> {
+        self.txs.pop_front()
+    }
+
+    fn mark_invalid(&mut self, tx: &ReadyTx, reason: String) {
+        self.invalid.push((tx.hash, reason));
+    }
+}
+
 /// A transaction that made it into the block, with its receipt.
 #[derive(Debug, Clone)]
 pub struct ExecutedTx {

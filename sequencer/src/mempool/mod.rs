@@ -263,3 +263,6 @@ fn evict_queued(
     drop_if_empty(senders, &address);
     true
 }
+
+#[cfg(test)]
+mod tests;

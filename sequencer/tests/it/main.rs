@@ -5,6 +5,7 @@
 
 mod cast;
 mod crash;
+mod determinism;
 mod differential;
 mod harness;
 mod provider;
