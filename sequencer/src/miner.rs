@@ -2,7 +2,7 @@
 
 use crate::node::{Chain, NodeError};
 use std::{sync::Arc, time::Duration};
-use tokio::time::MissedTickBehavior;
+use tokio::{task::JoinHandle, time::MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 use tracing::info;
 
@@ -24,18 +24,31 @@ pub async fn run(
 ) -> Result<(), NodeError> {
     info!(target: "miner", ?mode, "block production started");
     match mode {
-        MiningMode::Instant => loop {
-            while chain.pool.has_pending(chain.next_base_fee()) {
+        MiningMode::Instant => {
+            // Commit of block N overlaps the building of block N+1; commits stay in order.
+            let mut committing: Option<JoinHandle<Result<(), NodeError>>> = None;
+            loop {
+                while chain.pool.has_pending(chain.next_base_fee()) && !cancel.is_cancelled() {
+                    let block = chain.build_block().await?;
+                    if let Some(previous) = committing.take() {
+                        join(previous).await?;
+                    }
+                    let chain = chain.clone();
+                    committing =
+                        Some(tokio::spawn(async move { chain.commit_block(&block).await }));
+                }
+                if let Some(previous) = committing.take() {
+                    join(previous).await?;
+                }
                 if cancel.is_cancelled() {
                     return Ok(());
                 }
-                chain.produce_block().await?;
+                tokio::select! {
+                    _ = cancel.cancelled() => return Ok(()),
+                    _ = chain.pool.pending_arrived() => {}
+                }
             }
-            tokio::select! {
-                _ = cancel.cancelled() => return Ok(()),
-                _ = chain.pool.pending_arrived() => {}
-            }
-        },
+        }
         MiningMode::Interval(every) => {
             let mut ticker = tokio::time::interval(every);
             ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -48,4 +61,8 @@ pub async fn run(
             }
         }
     }
+}
+
+async fn join(handle: JoinHandle<Result<(), NodeError>>) -> Result<(), NodeError> {
+    handle.await.map_err(|e| NodeError::Task(e.to_string()))?
 }

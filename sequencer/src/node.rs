@@ -98,7 +98,11 @@ pub struct Chain {
     /// Options.
     pub options: ChainOptions,
     genesis_hash: B256,
+    /// Newest committed header (receipts of its transactions are readable).
     head: watch::Sender<Sealed<Header>>,
+    /// Newest sealed header: the parent of the next block. Ahead of `head` while a commit is in
+    /// flight; the live state is the state after this block.
+    tip: parking_lot::Mutex<Sealed<Header>>,
 }
 
 fn now() -> u64 {
@@ -154,8 +158,9 @@ impl Chain {
             max_tx_bytes: options.max_tx_bytes,
             allow_unprotected: options.allow_unprotected,
         };
-        let (head_tx, _) = watch::channel(head);
+        let (head_tx, _) = watch::channel(head.clone());
         Ok(Arc::new(Self {
+            tip: parking_lot::Mutex::new(head),
             evm: NodeEvm::new(chain),
             store,
             state: RwLock::new(state),
@@ -188,13 +193,18 @@ impl Chain {
         self.genesis_hash
     }
 
+    /// The newest sealed header (the parent of the next block).
+    pub fn tip(&self) -> Sealed<Header> {
+        self.tip.lock().clone()
+    }
+
     /// Base fee of the next block.
     pub fn next_base_fee(&self) -> u64 {
-        let head = self.head();
+        let tip = self.tip.lock();
         self.config().next_base_fee(
-            head.gas_used,
-            head.gas_limit,
-            head.base_fee_per_gas.unwrap_or_default(),
+            tip.gas_used,
+            tip.gas_limit,
+            tip.base_fee_per_gas.unwrap_or_default(),
         )
     }
 
@@ -231,27 +241,33 @@ impl Chain {
     /// Builds, seals and stores one block with the best pending transactions. Any error here
     /// is fatal for the node: the in-memory state may already be ahead of the store.
     pub async fn produce_block(self: &Arc<Self>) -> Result<Arc<SealedBlock>, NodeError> {
+        let block = self.build_block().await?;
+        self.commit_block(&block).await?;
+        Ok(block)
+    }
+
+    /// Builds and seals the next block on a blocking thread. Afterwards the live state, the tip,
+    /// the recent block hashes and the pool reflect it, so the next block can be built while this
+    /// one is being committed; its receipts become readable with [`Self::commit_block`].
+    pub async fn build_block(self: &Arc<Self>) -> Result<Arc<SealedBlock>, NodeError> {
         let this = self.clone();
         let block = tokio::task::spawn_blocking(move || this.build_and_seal())
             .await
             .map_err(|e| NodeError::Task(e.to_string()))??;
-        let block = Arc::new(block);
-        self.store.commit_block(&block).await?;
-        self.hashes.write().push(block.number(), block.header.hash());
-        let nonces: Vec<_> = block
-            .changes
-            .accounts
-            .iter()
-            .map(|c| (c.address, c.after.map(|a| a.nonce).unwrap_or_default()))
-            .collect();
-        self.pool.on_block(&nonces, &[]);
+        Ok(Arc::new(block))
+    }
+
+    /// Writes a sealed block to the store and publishes it as the head. Blocks must be committed
+    /// in order.
+    pub async fn commit_block(&self, block: &SealedBlock) -> Result<(), NodeError> {
+        self.store.commit_block(block).await?;
         debug!(target: "node", number = block.number(), txs = block.transactions.len(), gas = block.header.gas_used, "block");
         self.head.send_replace(block.header.clone());
-        Ok(block)
+        Ok(())
     }
 
     fn build_and_seal(&self) -> Result<SealedBlock, NodeError> {
-        let parent = self.head();
+        let parent = self.tip();
         let base_fee = self.config().next_base_fee(
             parent.gas_used,
             parent.gas_limit,
@@ -271,11 +287,19 @@ impl Chain {
                 &mut best,
             )?
         };
-        let invalid = best.take_invalid();
-        if !invalid.is_empty() {
-            self.pool.on_block(&[], &invalid);
-        }
-        let mut state = self.state.write();
-        Ok(seal(&self.evm, &mut state, &parent, base_fee, &attrs, executed))
+        let block = {
+            let mut state = self.state.write();
+            seal(&self.evm, &mut state, &parent, base_fee, &attrs, executed)
+        };
+        self.hashes.write().push(block.number(), block.header.hash());
+        *self.tip.lock() = block.header.clone();
+        let nonces: Vec<_> = block
+            .changes
+            .accounts
+            .iter()
+            .map(|c| (c.address, c.after.map(|a| a.nonce).unwrap_or_default()))
+            .collect();
+        self.pool.on_block(&nonces, &best.take_invalid());
+        Ok(block)
     }
 }

@@ -136,7 +136,7 @@ impl EthApi {
     ) -> RpcResult<T> {
         let at = self.state_at(block).await?;
         let header = match at {
-            StateAt::Latest | StateAt::Pending => self.chain.head(),
+            StateAt::Latest | StateAt::Pending => self.chain.tip(),
             StateAt::Block(n) => {
                 self.chain.store.header(n).await?.ok_or(RpcError::HeaderNotFound)?
             }

@@ -17,7 +17,7 @@ impl EthApi {
         let ready = validate_raw(&raw, &self.chain.rules)?;
         let account = self.chain.state.read().account(&ready.sender());
         let base_fee = self.chain.next_base_fee();
-        let head = self.chain.head();
+        let head = self.chain.tip();
         let mut l1 = l1_fee_calculator(&self.chain.next_l1_info(&head));
         let spec = self.chain.evm.spec_at(head.timestamp);
         let l1_cost: U256 = l1.calculate_tx_l1_cost(&ready.encoded, spec);
