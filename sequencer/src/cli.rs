@@ -319,13 +319,14 @@ impl Cli {
                 max_response_bytes: self.rpc.max_response_size,
                 max_batch: self.rpc.max_batch_size,
                 max_connections: self.rpc.max_connections,
-                eth: EthConfig {
-                    gas_cap: self.rpc.gas_cap,
-                    max_log_range: self.rpc.max_log_range,
-                    max_logs: self.rpc.max_logs,
-                    ..EthConfig::default()
-                },
-            },
+                ..RpcConfig::default().with_eth(EthConfig::default())
+            }
+            .with_eth(EthConfig {
+                gas_cap: self.rpc.gas_cap,
+                max_log_range: self.rpc.max_log_range,
+                max_logs: self.rpc.max_logs,
+                ..EthConfig::default()
+            }),
             log_json: self.log_json,
         })
     }

@@ -151,7 +151,9 @@ pub enum ExecutionError {
     Block(#[from] BlockExecutionError),
 }
 
-fn fee_info(info: &L1BlockInfo) -> op_revm::L1BlockInfo {
+/// op-revm's L1 fee calculator loaded with an L1 origin's parameters (for receipts and for
+/// the pool's balance check; op-revm itself reads the same values from `L1Block` storage).
+pub fn l1_fee_calculator(info: &L1BlockInfo) -> op_revm::L1BlockInfo {
     op_revm::L1BlockInfo {
         l1_base_fee: info.base_fee,
         l1_base_fee_scalar: U256::from(info.base_fee_scalar),
@@ -188,7 +190,7 @@ pub fn execute_block(
         parent_beacon_block_root: Some(attrs.parent_beacon_block_root),
         extra_data: chain.extra_data(attrs.timestamp),
     };
-    let mut l1_fees = fee_info(&attrs.l1_info);
+    let mut l1_fees = l1_fee_calculator(&attrs.l1_info);
     let mut transactions = Vec::new();
     {
         let evm_instance = alloy_evm::EvmFactory::create_evm(evm.evm_factory(), &mut db, env);

@@ -4,9 +4,10 @@
 use crate::{
     builder::{SealedBlock, seal},
     evm::NodeEvm,
-    executor::{BlockAttributes, ExecutionError, execute_block},
+    executor::{BlockAttributes, ExecutionError, ReadyTx, execute_block},
     genesis::{DEV_L1_ORIGIN_HASH, GenesisSpec},
     mempool::{Mempool, PoolConfig, StatelessRules},
+    mempool::{PoolError, validate_raw},
     state::{BlockHashes, StateView, WorldState},
     store::{Store, StoreError},
 };
@@ -18,7 +19,7 @@ use std::{
     sync::Arc,
     time::{SystemTime, UNIX_EPOCH},
 };
-use tokio::sync::watch;
+use tokio::sync::{broadcast, watch};
 use tracing::{debug, info};
 
 /// Why the node could not start or could not produce a block.
@@ -103,7 +104,15 @@ pub struct Chain {
     /// Newest sealed header: the parent of the next block. Ahead of `head` while a commit is in
     /// flight; the live state is the state after this block.
     tip: parking_lot::Mutex<Sealed<Header>>,
+    /// Committed blocks, in order (subscriptions, filters, receipt waiters).
+    blocks: broadcast::Sender<Arc<SealedBlock>>,
+    /// Transactions as they enter the pool.
+    pooled: broadcast::Sender<Arc<ReadyTx>>,
 }
+
+/// How many committed blocks / pooled transactions a slow event listener may fall behind before
+/// it starts losing events (it is told it lagged).
+const EVENT_BUFFER: usize = 4_096;
 
 fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default()
@@ -161,6 +170,8 @@ impl Chain {
         let (head_tx, _) = watch::channel(head.clone());
         Ok(Arc::new(Self {
             tip: parking_lot::Mutex::new(head),
+            blocks: broadcast::channel(EVENT_BUFFER).0,
+            pooled: broadcast::channel(EVENT_BUFFER).0,
             evm: NodeEvm::new(chain),
             store,
             state: RwLock::new(state),
@@ -259,11 +270,45 @@ impl Chain {
 
     /// Writes a sealed block to the store and publishes it as the head. Blocks must be committed
     /// in order.
-    pub async fn commit_block(&self, block: &SealedBlock) -> Result<(), NodeError> {
+    pub async fn commit_block(&self, block: &Arc<SealedBlock>) -> Result<(), NodeError> {
         self.store.commit_block(block).await?;
         debug!(target: "node", number = block.number(), txs = block.transactions.len(), gas = block.header.gas_used, "block");
         self.head.send_replace(block.header.clone());
+        // Nobody listening is fine.
+        let _ = self.blocks.send(block.clone());
         Ok(())
+    }
+
+    /// Committed blocks from now on.
+    pub fn subscribe_blocks(&self) -> broadcast::Receiver<Arc<SealedBlock>> {
+        self.blocks.subscribe()
+    }
+
+    /// Newly pooled transactions from now on.
+    pub fn subscribe_pooled(&self) -> broadcast::Receiver<Arc<ReadyTx>> {
+        self.pooled.subscribe()
+    }
+
+    /// Validates raw transaction bytes and adds them to the pool.
+    pub fn add_raw_transaction(&self, raw: &[u8]) -> Result<Arc<ReadyTx>, PoolError> {
+        let ready = validate_raw(raw, &self.rules)?;
+        self.add_transaction(ready)
+    }
+
+    /// Adds a validated transaction to the pool, checking it against the live state.
+    pub fn add_transaction(&self, ready: ReadyTx) -> Result<Arc<ReadyTx>, PoolError> {
+        let account = self.state.read().account(&ready.sender());
+        let tip = self.tip();
+        let base_fee = self.config().next_base_fee(
+            tip.gas_used,
+            tip.gas_limit,
+            tip.base_fee_per_gas.unwrap_or_default(),
+        );
+        let mut l1 = crate::executor::l1_fee_calculator(&self.next_l1_info(&tip));
+        let l1_cost = l1.calculate_tx_l1_cost(&ready.encoded, self.evm.spec_at(tip.timestamp));
+        let tx = self.pool.add(ready, account, base_fee, l1_cost)?;
+        let _ = self.pooled.send(tx.clone());
+        Ok(tx)
     }
 
     fn build_and_seal(&self) -> Result<SealedBlock, NodeError> {

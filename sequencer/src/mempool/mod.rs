@@ -79,7 +79,7 @@ impl Mempool {
         account: Option<AccountState>,
         base_fee: u64,
         l1_cost: U256,
-    ) -> Result<B256, PoolError> {
+    ) -> Result<Arc<ReadyTx>, PoolError> {
         let sender = tx.sender();
         let nonce = tx.tx.nonce();
         let account = account.unwrap_or_default();
@@ -139,14 +139,34 @@ impl Mempool {
         }
         let hash = tx.hash;
         *arrival += 1;
-        queue.txs.insert(nonce, Entry { tx: Arc::new(tx), arrival: *arrival });
+        let tx = Arc::new(tx);
+        queue.txs.insert(nonce, Entry { tx: tx.clone(), arrival: *arrival });
         by_hash.insert(hash, (sender, nonce));
         let is_pending = nonce < queue.next_nonce + queue.pending_len() as u64;
         drop(inner);
         if is_pending {
             self.pending_notify.notify_one();
         }
-        Ok(hash)
+        Ok(tx)
+    }
+
+    /// Every pooled transaction, split into pending and queued, each sorted by sender and nonce.
+    pub fn content(&self) -> (Vec<Arc<ReadyTx>>, Vec<Arc<ReadyTx>>) {
+        let inner = self.inner.lock();
+        let mut senders: Vec<_> = inner.senders.iter().collect();
+        senders.sort_unstable_by_key(|(address, _)| **address);
+        let (mut pending, mut queued) = (Vec::new(), Vec::new());
+        for (_, queue) in senders {
+            let ready = queue.pending_len();
+            for (i, entry) in queue.txs.values().enumerate() {
+                if i < ready {
+                    pending.push(entry.tx.clone())
+                } else {
+                    queued.push(entry.tx.clone())
+                }
+            }
+        }
+        (pending, queued)
     }
 
     /// Waits until a pending transaction arrives (or one is already waiting to be noticed).

@@ -136,8 +136,8 @@ fn limits_and_eviction() {
     pool.add(tx(&a, 0, 10 * GWEI, GWEI), rich(), 1, U256::ZERO).expect("a0");
     pool.add(tx(&a, 1, 10 * GWEI, GWEI), rich(), 1, U256::ZERO).expect("a1");
     assert_eq!(
-        pool.add(tx(&a, 2, 10 * GWEI, GWEI), rich(), 1, U256::ZERO),
-        Err(PoolError::NonceGap { next: 0, nonce: 2 })
+        pool.add(tx(&a, 2, 10 * GWEI, GWEI), rich(), 1, U256::ZERO).err(),
+        Some(PoolError::NonceGap { next: 0, nonce: 2 })
     );
     pool.add(tx(&b, 1, 10 * GWEI, GWEI), rich(), 1, U256::ZERO).expect("b1 queued");
     // Full: a pending transaction evicts the queued one.
@@ -146,8 +146,8 @@ fn limits_and_eviction() {
     assert_eq!(pool.status().queued, 0);
     // Full with nothing queued: refused.
     assert_eq!(
-        pool.add(tx(&key(4), 0, 10 * GWEI, GWEI), rich(), 1, U256::ZERO),
-        Err(PoolError::Full)
+        pool.add(tx(&key(4), 0, 10 * GWEI, GWEI), rich(), 1, U256::ZERO).err(),
+        Some(PoolError::Full)
     );
 }
 
@@ -163,8 +163,8 @@ fn nonce_too_low_and_cleanup_after_block() {
         })
     };
     assert_eq!(
-        pool.add(tx(&a, 0, 10 * GWEI, GWEI), at(1), 1, U256::ZERO),
-        Err(PoolError::NonceTooLow { next: 1, nonce: 0 })
+        pool.add(tx(&a, 0, 10 * GWEI, GWEI), at(1), 1, U256::ZERO).err(),
+        Some(PoolError::NonceTooLow { next: 1, nonce: 0 })
     );
     let t1 = tx(&a, 1, 10 * GWEI, GWEI);
     let t2 = tx(&a, 2, 10 * GWEI, GWEI);

@@ -179,3 +179,26 @@ pub fn log(stored: &StoredLog, block_hash: B256, timestamp: u64) -> Log {
         removed: false,
     }
 }
+
+/// Every log of a freshly built block in RPC form, with block-wide log indices.
+pub fn block_logs(block: &crate::builder::SealedBlock) -> Vec<Log> {
+    let header = &block.header;
+    let mut index = 0u64;
+    let mut out = Vec::new();
+    for (tx_index, t) in block.transactions.iter().enumerate() {
+        for log in t.receipt.logs() {
+            out.push(Log {
+                inner: log.clone(),
+                block_hash: Some(header.hash()),
+                block_number: Some(header.number),
+                block_timestamp: Some(header.timestamp),
+                transaction_hash: Some(t.tx.hash),
+                transaction_index: Some(tx_index as u64),
+                log_index: Some(index),
+                removed: false,
+            });
+            index += 1;
+        }
+    }
+    out
+}

@@ -54,10 +54,21 @@ pub enum RpcError {
     /// Not offered in this mode / by this node.
     #[error("{0}")]
     Unsupported(String),
+    /// `eth_sendRawTransactionSync` gave up waiting (the transaction stays pooled).
+    #[error("the transaction was added to the mempool but wasn't processed within {millis}ms")]
+    Timeout {
+        /// The transaction.
+        hash: alloy_primitives::B256,
+        /// How long it waited.
+        millis: u64,
+    },
     /// Anything else.
     #[error("{0}")]
     Internal(String),
 }
+
+/// EIP-7966's code for a receipt that did not arrive in time.
+pub const TIMEOUT: i32 = 4;
 
 impl RpcError {
     /// A revert error from raw revert data, decoding `Error(string)` when present.
@@ -74,6 +85,7 @@ impl From<RpcError> for ErrorObjectOwned {
             RpcError::Reverted { data, .. } => {
                 ErrorObjectOwned::owned(REVERTED, message, Some(data))
             }
+            RpcError::Timeout { hash, .. } => ErrorObjectOwned::owned(TIMEOUT, message, Some(hash)),
             RpcError::InvalidParams(_) => {
                 ErrorObjectOwned::owned(INVALID_PARAMS, message, None::<()>)
             }

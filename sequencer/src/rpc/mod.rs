@@ -3,10 +3,14 @@
 pub mod convert;
 pub mod error;
 pub mod eth;
+pub mod filters;
 pub mod misc;
+pub mod pubsub;
+pub mod txpool;
 
 use crate::node::Chain;
 use eth::{EthApi, EthConfig, EthRpcServer};
+use filters::EthFilterRpcServer;
 use jsonrpsee::{
     RpcModule,
     server::{
@@ -15,8 +19,10 @@ use jsonrpsee::{
     },
 };
 use misc::{MiscApi, NetRpcServer, OlRpcServer, Web3RpcServer};
+use pubsub::EthPubSubServer;
 use std::{net::SocketAddr, sync::Arc};
 use tower_http::cors::{Any, CorsLayer};
+use txpool::TxpoolRpcServer;
 
 /// Server limits.
 #[derive(Debug, Clone)]
@@ -29,6 +35,10 @@ pub struct RpcConfig {
     pub max_batch: u32,
     /// Most concurrent connections.
     pub max_connections: u32,
+    /// Most subscriptions per WebSocket connection.
+    pub max_subscriptions_per_connection: u32,
+    /// Messages buffered per WebSocket connection before a slow subscriber is dropped.
+    pub ws_buffer: u32,
     /// `eth_` limits.
     pub eth: EthConfig,
 }
@@ -40,8 +50,18 @@ impl Default for RpcConfig {
             max_response_bytes: 100 * 1024 * 1024,
             max_batch: 1_000,
             max_connections: 1_000,
+            max_subscriptions_per_connection: 128,
+            ws_buffer: 1_024,
             eth: EthConfig::default(),
         }
+    }
+}
+
+impl RpcConfig {
+    /// The same limits with other `eth_` settings.
+    pub fn with_eth(mut self, eth: EthConfig) -> Self {
+        self.eth = eth;
+        self
     }
 }
 
@@ -51,7 +71,13 @@ pub fn module(
     config: &RpcConfig,
 ) -> Result<RpcModule<()>, jsonrpsee::core::RegisterMethodError> {
     let mut module = RpcModule::new(());
-    module.merge(EthApi::new(chain.clone(), config.eth.clone()).into_rpc())?;
+    let eth = EthApi::new(chain.clone(), config.eth.clone());
+    module.merge(eth.clone().into_rpc())?;
+    module.merge(
+        filters::FilterApi::new(chain.clone(), eth, std::time::Duration::from_secs(300)).into_rpc(),
+    )?;
+    module.merge(pubsub::PubSubApi::new(chain.clone()).into_rpc())?;
+    module.merge(txpool::TxpoolApi::new(chain.clone()).into_rpc())?;
     let misc = MiscApi::new(chain);
     module.merge(NetRpcServer::into_rpc(misc.clone()))?;
     module.merge(Web3RpcServer::into_rpc(misc.clone()))?;
@@ -70,6 +96,8 @@ pub async fn serve(
         .max_response_body_size(config.max_response_bytes)
         .set_batch_request_config(BatchRequestConfig::Limit(config.max_batch))
         .max_connections(config.max_connections)
+        .max_subscriptions_per_connection(config.max_subscriptions_per_connection)
+        .set_message_buffer_capacity(config.ws_buffer)
         .build();
     let cors = CorsLayer::new().allow_origin(Any).allow_headers(Any).allow_methods(Any);
     let middleware = tower::ServiceBuilder::new()

@@ -131,6 +131,14 @@ pub trait EthRpc {
     /// Submits a signed transaction.
     #[method(name = "sendRawTransaction")]
     async fn send_raw_transaction(&self, bytes: Bytes) -> RpcResult<B256>;
+    /// Submits a signed transaction and waits for its receipt (EIP-7966). `timeout` is in
+    /// milliseconds (default 2,000, at most 60,000).
+    #[method(name = "sendRawTransactionSync")]
+    async fn send_raw_transaction_sync(
+        &self,
+        bytes: Bytes,
+        timeout: Option<u64>,
+    ) -> RpcResult<OpTransactionReceipt>;
     /// A transaction by hash (mined or pooled).
     #[method(name = "getTransactionByHash")]
     async fn transaction_by_hash(&self, hash: B256) -> RpcResult<Option<OpTransaction>>;
@@ -205,6 +213,11 @@ impl EthApi {
     /// A handler over `chain`.
     pub fn new(chain: Arc<Chain>, config: EthConfig) -> Self {
         Self { chain, config }
+    }
+
+    /// Widest block range of one log query.
+    pub fn max_log_range(&self) -> u64 {
+        self.config.max_log_range
     }
 }
 
@@ -294,6 +307,13 @@ impl EthRpcServer for EthApi {
     }
     async fn send_raw_transaction(&self, bytes: Bytes) -> RpcResult<B256> {
         ok(self.submit(bytes).await)
+    }
+    async fn send_raw_transaction_sync(
+        &self,
+        bytes: Bytes,
+        timeout: Option<u64>,
+    ) -> RpcResult<OpTransactionReceipt> {
+        ok(self.submit_sync(bytes, timeout).await)
     }
     async fn transaction_by_hash(&self, hash: B256) -> RpcResult<Option<OpTransaction>> {
         ok(self.tx_by_hash(hash).await)

@@ -1,12 +1,12 @@
 //! Transaction submission and look-ups.
 
 use super::EthApi;
-use crate::{
-    mempool::validate_raw,
-    rpc::{convert, error::RpcResult},
+use crate::rpc::{
+    convert,
+    error::{RpcError, RpcResult},
 };
 use alloy_eips::BlockId;
-use alloy_primitives::{B256, Bytes, U256};
+use alloy_primitives::{B256, Bytes};
 use alloy_rpc_types_eth::BlockNumberOrTag;
 use ol_protocol::L1BlockInfo;
 use op_alloy::rpc_types::{OpTransactionReceipt, Transaction as OpTransaction};
@@ -14,14 +14,47 @@ use op_alloy::rpc_types::{OpTransactionReceipt, Transaction as OpTransaction};
 impl EthApi {
     /// Validates and pools a raw transaction.
     pub(crate) async fn submit(&self, raw: Bytes) -> RpcResult<B256> {
-        let ready = validate_raw(&raw, &self.chain.rules)?;
-        let account = self.chain.state.read().account(&ready.sender());
-        let base_fee = self.chain.next_base_fee();
-        let head = self.chain.tip();
-        let mut l1 = l1_fee_calculator(&self.chain.next_l1_info(&head));
-        let spec = self.chain.evm.spec_at(head.timestamp);
-        let l1_cost: U256 = l1.calculate_tx_l1_cost(&ready.encoded, spec);
-        Ok(self.chain.pool.add(ready, account, base_fee, l1_cost)?)
+        Ok(self.chain.add_raw_transaction(&raw)?.hash)
+    }
+
+    /// Submits and waits until the transaction is in a committed block (EIP-7966).
+    pub(crate) async fn submit_sync(
+        &self,
+        raw: Bytes,
+        timeout_ms: Option<u64>,
+    ) -> RpcResult<OpTransactionReceipt> {
+        let timeout = std::time::Duration::from_millis(timeout_ms.unwrap_or(2_000).min(60_000));
+        // Subscribe before submitting so the including block cannot be missed.
+        let mut blocks = self.chain.subscribe_blocks();
+        let hash = self.chain.add_raw_transaction(&raw)?.hash;
+        let wait = async {
+            loop {
+                match blocks.recv().await {
+                    Ok(block) if block.transactions.iter().any(|t| t.tx.hash == hash) => {
+                        return Ok(());
+                    }
+                    Ok(_) => continue,
+                    // Missed some blocks: fall back to the store.
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                        if self.chain.store.transaction(hash).await?.is_some() {
+                            return Ok(());
+                        }
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => {
+                        return Err(RpcError::Internal("node shutting down".into()));
+                    }
+                }
+            }
+        };
+        match tokio::time::timeout(timeout, wait).await {
+            Ok(result) => result?,
+            Err(_) => {
+                return Err(RpcError::Timeout { hash, millis: timeout.as_millis() as u64 });
+            }
+        }
+        self.receipt_by_hash(hash)
+            .await?
+            .ok_or_else(|| RpcError::Internal("receipt missing after inclusion".into()))
     }
 
     /// A transaction by hash, mined or pooled.
@@ -77,18 +110,5 @@ impl EthApi {
             .await?
             .and_then(|d| L1BlockInfo::decode_isthmus(&d).ok());
         Ok(Some(convert::receipt(&tx, &header, l1.as_ref())))
-    }
-}
-
-/// op-revm's fee calculator loaded with an L1 origin's parameters.
-pub(crate) fn l1_fee_calculator(info: &L1BlockInfo) -> op_revm::L1BlockInfo {
-    op_revm::L1BlockInfo {
-        l1_base_fee: info.base_fee,
-        l1_base_fee_scalar: U256::from(info.base_fee_scalar),
-        l1_blob_base_fee: Some(info.blob_base_fee),
-        l1_blob_base_fee_scalar: Some(U256::from(info.blob_base_fee_scalar)),
-        operator_fee_scalar: Some(U256::from(info.operator_fee_scalar)),
-        operator_fee_constant: Some(U256::from(info.operator_fee_constant)),
-        ..Default::default()
     }
 }
