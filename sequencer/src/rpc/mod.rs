@@ -1,6 +1,7 @@
 //! JSON-RPC over HTTP and WebSocket (jsonrpsee), with geth's error shapes and request limits.
 
 pub mod convert;
+pub mod debug;
 pub mod error;
 pub mod eth;
 pub mod filters;
@@ -78,6 +79,9 @@ pub fn module(
     )?;
     module.merge(pubsub::PubSubApi::new(chain.clone()).into_rpc())?;
     module.merge(txpool::TxpoolApi::new(chain.clone()).into_rpc())?;
+    let debug = debug::DebugApi::new(chain.clone(), config.eth.gas_cap);
+    module.merge(debug::DebugRpcServer::into_rpc(debug.clone()))?;
+    module.merge(debug::TraceRpcServer::into_rpc(debug))?;
     let misc = MiscApi::new(chain);
     module.merge(NetRpcServer::into_rpc(misc.clone()))?;
     module.merge(Web3RpcServer::into_rpc(misc.clone()))?;

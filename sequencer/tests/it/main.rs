@@ -11,3 +11,4 @@ mod harness;
 mod provider;
 mod rpc_errors;
 mod rpc_methods;
+mod tracing;
