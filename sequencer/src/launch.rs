@@ -56,10 +56,9 @@ pub async fn launch(config: NodeConfig) -> eyre::Result<RunningNode> {
     let chain = Chain::open(store, genesis, options).await?;
 
     let mut rpc_config = config.rpc.clone();
-    if config.dev {
-        rpc_config.eth.accounts = dev_keys()?.iter().map(|k| k.address()).collect();
-    }
-    let module = rpc::module(chain.clone(), &rpc_config)?;
+    let keys = if config.dev { dev_keys()? } else { Vec::new() };
+    rpc_config.eth.accounts = keys.iter().map(|k| k.address()).collect();
+    let module = rpc::module(chain.clone(), &rpc_config, keys)?;
     let (http_addr, http) = rpc::serve(
         SocketAddr::new(config.http_addr, config.http_port),
         module.clone(),

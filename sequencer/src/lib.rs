@@ -10,6 +10,7 @@
 
 pub mod builder;
 pub mod cli;
+pub mod dev;
 pub mod evm;
 pub mod executor;
 pub mod genesis;

@@ -1,8 +1,11 @@
-//! When to build a block. Only ticks; [`Chain::produce_block`] does the building.
+//! When to build a block. Only ticks and serves dev-mode commands; [`Chain::build_block`] and
+//! [`Chain::commit_block`] do the work. The miner is the chain's single producer: anything
+//! that creates or removes blocks (dev `evm_mine`, snapshots) asks it through
+//! [`MinerCommand`]s so blocks are never built concurrently.
 
-use crate::node::{Chain, NodeError};
+use crate::node::{Chain, MinerCommand, NodeError};
 use std::{sync::Arc, time::Duration};
-use tokio::{task::JoinHandle, time::MissedTickBehavior};
+use tokio::{sync::mpsc, task::JoinHandle, time::MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 use tracing::info;
 
@@ -16,6 +19,51 @@ pub enum MiningMode {
     Interval(Duration),
 }
 
+/// A commit running in the background while the next block is built.
+type Committing = Option<JoinHandle<Result<(), NodeError>>>;
+
+async fn join(handle: JoinHandle<Result<(), NodeError>>) -> Result<(), NodeError> {
+    handle.await.map_err(|e| NodeError::Task(e.to_string()))?
+}
+
+async fn flush(committing: &mut Committing) -> Result<(), NodeError> {
+    match committing.take() {
+        Some(handle) => join(handle).await,
+        None => Ok(()),
+    }
+}
+
+/// Builds a block and starts committing it once the previous commit is done (commits stay in
+/// order; building N+1 overlaps committing N).
+async fn build_next(chain: &Arc<Chain>, committing: &mut Committing) -> Result<u64, NodeError> {
+    let block = chain.build_block().await?;
+    flush(committing).await?;
+    let number = block.number();
+    let chain = chain.clone();
+    *committing = Some(tokio::spawn(async move { chain.commit_block(&block).await }));
+    Ok(number)
+}
+
+async fn serve(
+    chain: &Arc<Chain>,
+    command: MinerCommand,
+    committing: &mut Committing,
+) -> Result<(), NodeError> {
+    flush(committing).await?;
+    match command {
+        MinerCommand::Mine(reply) => {
+            let block = chain.produce_block().await?;
+            let _ = reply.send(Ok(block.number()));
+        }
+        MinerCommand::Revert(number, reply) => {
+            let result = chain.unwind_to(number).await;
+            let _ = reply.send(result.as_ref().map_err(|e| e.to_string()).map(|_| ()));
+            result?;
+        }
+    }
+    Ok(())
+}
+
 /// Runs the miner until `cancel` fires or a block fails (fatal).
 pub async fn run(
     chain: Arc<Chain>,
@@ -23,46 +71,37 @@ pub async fn run(
     cancel: CancellationToken,
 ) -> Result<(), NodeError> {
     info!(target: "miner", ?mode, "block production started");
-    match mode {
-        MiningMode::Instant => {
-            // Commit of block N overlaps the building of block N+1; commits stay in order.
-            let mut committing: Option<JoinHandle<Result<(), NodeError>>> = None;
-            loop {
-                while chain.pool.has_pending(chain.next_base_fee()) && !cancel.is_cancelled() {
-                    let block = chain.build_block().await?;
-                    if let Some(previous) = committing.take() {
-                        join(previous).await?;
-                    }
-                    let chain = chain.clone();
-                    committing =
-                        Some(tokio::spawn(async move { chain.commit_block(&block).await }));
+    // Without a command channel (already taken) the miner still mines; commands just never come.
+    let mut commands = chain.take_commands().unwrap_or_else(|| mpsc::channel(1).1);
+    let mut committing: Committing = None;
+    let result = match mode {
+        MiningMode::Instant => loop {
+            while chain.pool.has_pending(chain.next_base_fee()) && !cancel.is_cancelled() {
+                if let Ok(command) = commands.try_recv() {
+                    serve(&chain, command, &mut committing).await?;
                 }
-                if let Some(previous) = committing.take() {
-                    join(previous).await?;
-                }
-                if cancel.is_cancelled() {
-                    return Ok(());
-                }
-                tokio::select! {
-                    _ = cancel.cancelled() => return Ok(()),
-                    _ = chain.pool.pending_arrived() => {}
-                }
+                build_next(&chain, &mut committing).await?;
             }
-        }
+            flush(&mut committing).await?;
+            tokio::select! {
+                _ = cancel.cancelled() => break Ok(()),
+                _ = chain.pool.pending_arrived() => {}
+                Some(command) = commands.recv() => serve(&chain, command, &mut committing).await?,
+            }
+        },
         MiningMode::Interval(every) => {
             let mut ticker = tokio::time::interval(every);
             ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
             ticker.tick().await;
             loop {
                 tokio::select! {
-                    _ = cancel.cancelled() => return Ok(()),
-                    _ = ticker.tick() => { chain.produce_block().await?; }
+                    _ = cancel.cancelled() => break Ok(()),
+                    _ = ticker.tick() => { build_next(&chain, &mut committing).await?; }
+                    Some(command) = commands.recv() => serve(&chain, command, &mut committing).await?,
                 }
             }
         }
-    }
-}
-
-async fn join(handle: JoinHandle<Result<(), NodeError>>) -> Result<(), NodeError> {
-    handle.await.map_err(|e| NodeError::Task(e.to_string()))?
+    };
+    flush(&mut committing).await?;
+    result
 }

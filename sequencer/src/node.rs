@@ -3,6 +3,7 @@
 
 use crate::{
     builder::{SealedBlock, seal},
+    dev::{Cheat, cheat_changes, merge_changes},
     evm::NodeEvm,
     executor::{BlockAttributes, ExecutionError, ReadyTx, execute_block},
     genesis::{DEV_L1_ORIGIN_HASH, GenesisSpec},
@@ -15,11 +16,12 @@ use alloy_consensus::{Header, Sealed};
 use alloy_primitives::{B256, U256};
 use ol_protocol::{ChainConfig, L1BlockInfo};
 use parking_lot::RwLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::{
     sync::Arc,
     time::{SystemTime, UNIX_EPOCH},
 };
-use tokio::sync::{broadcast, watch};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tracing::{debug, info};
 
 /// Why the node could not start or could not produce a block.
@@ -108,6 +110,23 @@ pub struct Chain {
     blocks: broadcast::Sender<Arc<SealedBlock>>,
     /// Transactions as they enter the pool.
     pooled: broadcast::Sender<Arc<ReadyTx>>,
+    /// Dev-mode state edits waiting for the next block.
+    cheats: parking_lot::Mutex<Vec<Cheat>>,
+    /// Dev-mode clock: seconds added to the wall clock, and a forced next timestamp.
+    time_offset: AtomicU64,
+    next_timestamp: parking_lot::Mutex<Option<u64>>,
+    /// Requests to the miner (dev-mode mining and snapshots go through the single producer).
+    commands: mpsc::Sender<MinerCommand>,
+    command_rx: parking_lot::Mutex<Option<mpsc::Receiver<MinerCommand>>>,
+}
+
+/// Requests the miner serves between blocks.
+#[derive(Debug)]
+pub enum MinerCommand {
+    /// Build and commit one block now (with whatever is pending, possibly nothing).
+    Mine(oneshot::Sender<Result<u64, String>>),
+    /// Unwind the chain to this block (dev snapshots).
+    Revert(u64, oneshot::Sender<Result<(), String>>),
 }
 
 /// How many committed blocks / pooled transactions a slow event listener may fall behind before
@@ -168,10 +187,16 @@ impl Chain {
             allow_unprotected: options.allow_unprotected,
         };
         let (head_tx, _) = watch::channel(head.clone());
+        let (command_tx, command_rx) = mpsc::channel(64);
         Ok(Arc::new(Self {
             tip: parking_lot::Mutex::new(head),
             blocks: broadcast::channel(EVENT_BUFFER).0,
             pooled: broadcast::channel(EVENT_BUFFER).0,
+            cheats: parking_lot::Mutex::new(Vec::new()),
+            time_offset: AtomicU64::new(0),
+            next_timestamp: parking_lot::Mutex::new(None),
+            commands: command_tx,
+            command_rx: parking_lot::Mutex::new(Some(command_rx)),
             evm: NodeEvm::new(chain),
             store,
             state: RwLock::new(state),
@@ -239,8 +264,10 @@ impl Chain {
 
     /// The attributes of the next block.
     pub fn next_attributes(&self, parent: &Header) -> BlockAttributes {
+        let clock = now().saturating_add(self.time_offset.load(Ordering::Relaxed));
+        let timestamp = self.next_timestamp.lock().take().unwrap_or(clock);
         BlockAttributes {
-            timestamp: now().max(parent.timestamp),
+            timestamp: timestamp.max(parent.timestamp),
             l1_info: self.next_l1_info(parent),
             deposits: Vec::new(),
             prev_randao: B256::ZERO,
@@ -320,7 +347,14 @@ impl Chain {
         );
         let attrs = self.next_attributes(&parent);
         let mut best = self.pool.best(base_fee);
-        let executed = {
+        let cheats = std::mem::take(&mut *self.cheats.lock());
+        let pre = (!cheats.is_empty()).then(|| {
+            let mut state = self.state.write();
+            let changes = cheat_changes(&state, &cheats);
+            state.apply(&changes);
+            changes
+        });
+        let mut executed = {
             let state = self.state.read();
             let hashes = self.hashes.read();
             execute_block(
@@ -332,6 +366,9 @@ impl Chain {
                 &mut best,
             )?
         };
+        if let Some(pre) = pre {
+            executed.changes = merge_changes(pre, std::mem::take(&mut executed.changes));
+        }
         let block = {
             let mut state = self.state.write();
             seal(&self.evm, &mut state, &parent, base_fee, &attrs, executed)
@@ -346,5 +383,78 @@ impl Chain {
             .collect();
         self.pool.on_block(&nonces, &best.take_invalid());
         Ok(block)
+    }
+
+    /// Queues dev-mode state edits for the next block.
+    pub fn queue_cheats(&self, cheats: impl IntoIterator<Item = Cheat>) {
+        self.cheats.lock().extend(cheats);
+    }
+
+    /// Moves the dev clock forward; returns the total offset in seconds.
+    pub fn increase_time(&self, seconds: u64) -> u64 {
+        self.time_offset.fetch_add(seconds, Ordering::Relaxed).saturating_add(seconds)
+    }
+
+    /// Forces the timestamp of the next block (dev mode).
+    pub fn set_next_timestamp(&self, timestamp: u64) {
+        *self.next_timestamp.lock() = Some(timestamp);
+    }
+
+    /// Asks the miner for a block now and waits for its number.
+    pub async fn request_block(&self) -> Result<u64, String> {
+        let (tx, rx) = oneshot::channel();
+        self.commands
+            .send(MinerCommand::Mine(tx))
+            .await
+            .map_err(|_| "block production stopped".to_string())?;
+        rx.await.map_err(|_| "block production stopped".to_string())?
+    }
+
+    /// Asks the miner to unwind the chain to `number` and waits.
+    pub async fn request_revert(&self, number: u64) -> Result<(), String> {
+        let (tx, rx) = oneshot::channel();
+        self.commands
+            .send(MinerCommand::Revert(number, tx))
+            .await
+            .map_err(|_| "block production stopped".to_string())?;
+        rx.await.map_err(|_| "block production stopped".to_string())?
+    }
+
+    /// The miner's end of the command channel (taken once).
+    pub fn take_commands(&self) -> Option<mpsc::Receiver<MinerCommand>> {
+        self.command_rx.lock().take()
+    }
+
+    /// Unwinds the chain to block `number`: later blocks, their transactions and state changes
+    /// are removed from the store, the live state is reloaded, and the pool is emptied. Only the
+    /// miner calls this, between blocks.
+    pub async fn unwind_to(&self, number: u64) -> Result<(), NodeError> {
+        let head = self.head().number;
+        if number >= head {
+            return Ok(());
+        }
+        self.store.unwind_to(number).await?;
+        let header = self.store.header(number).await?.ok_or_else(|| StoreError::Corrupt {
+            table: "blocks",
+            reason: format!("block {number} missing"),
+        })?;
+        let mut state = self.store.load_state().await?;
+        let root = state.state_root();
+        if root != header.state_root {
+            return Err(NodeError::StateRoot { expected: header.state_root, actual: root });
+        }
+        *self.state.write() = state;
+        let mut hashes = BlockHashes::default();
+        for n in number.saturating_sub(BlockHashes::WINDOW as u64 - 1)..=number {
+            if let Some(h) = self.store.header(n).await? {
+                hashes.push(n, h.hash());
+            }
+        }
+        *self.hashes.write() = hashes;
+        *self.tip.lock() = header.clone();
+        self.head.send_replace(header);
+        self.pool.clear();
+        info!(target: "node", from = head, to = number, "chain unwound");
+        Ok(())
     }
 }

@@ -241,6 +241,13 @@ impl Mempool {
         PoolStatus { pending, queued: inner.by_hash.len() - pending }
     }
 
+    /// Drops every transaction (after the chain was unwound).
+    pub fn clear(&self) {
+        let mut inner = self.inner.lock();
+        inner.senders.clear();
+        inner.by_hash.clear();
+    }
+
     /// Total transactions held.
     pub fn len(&self) -> usize {
         self.inner.lock().by_hash.len()

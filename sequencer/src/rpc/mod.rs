@@ -2,6 +2,7 @@
 
 pub mod convert;
 pub mod debug;
+pub mod dev;
 pub mod error;
 pub mod eth;
 pub mod filters;
@@ -24,6 +25,37 @@ use pubsub::EthPubSubServer;
 use std::{net::SocketAddr, sync::Arc};
 use tower_http::cors::{Any, CorsLayer};
 use txpool::TxpoolRpcServer;
+
+/// Subscription ids as `0x`-prefixed hex strings, as geth and reth send them: viem drops
+/// notifications whose subscription id is not a string.
+#[derive(Debug)]
+struct HexIdProvider {
+    seed: alloy_primitives::B256,
+    counter: std::sync::atomic::AtomicU64,
+}
+
+impl HexIdProvider {
+    fn new() -> Self {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        let seed = alloy_primitives::keccak256(
+            [nanos.to_be_bytes().as_slice(), &std::process::id().to_be_bytes()].concat(),
+        );
+        Self { seed, counter: std::sync::atomic::AtomicU64::new(0) }
+    }
+}
+
+impl jsonrpsee::core::traits::IdProvider for HexIdProvider {
+    fn next_id(&self) -> jsonrpsee::types::SubscriptionId<'static> {
+        let n = self.counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let id = alloy_primitives::keccak256([self.seed.as_slice(), &n.to_be_bytes()].concat());
+        jsonrpsee::types::SubscriptionId::Str(
+            format!("0x{}", alloy_primitives::hex::encode(&id[..16])).into(),
+        )
+    }
+}
 
 /// Server limits.
 #[derive(Debug, Clone)]
@@ -66,14 +98,20 @@ impl RpcConfig {
     }
 }
 
-/// All namespaces in one module.
+/// All namespaces in one module. `dev_keys` are the accounts `eth_sendTransaction` may sign
+/// for (dev mode; empty otherwise).
 pub fn module(
     chain: Arc<Chain>,
     config: &RpcConfig,
+    dev_keys: Vec<alloy_signer_local::PrivateKeySigner>,
 ) -> Result<RpcModule<()>, jsonrpsee::core::RegisterMethodError> {
     let mut module = RpcModule::new(());
     let eth = EthApi::new(chain.clone(), config.eth.clone());
     module.merge(eth.clone().into_rpc())?;
+    let dev = dev::DevApi::new(chain.clone(), eth.clone(), dev_keys);
+    module.merge(dev::EthDevRpcServer::into_rpc(dev.clone()))?;
+    module.merge(dev::EvmRpcServer::into_rpc(dev.clone()))?;
+    module.merge(dev::AnvilRpcServer::into_rpc(dev))?;
     module.merge(
         filters::FilterApi::new(chain.clone(), eth, std::time::Duration::from_secs(300)).into_rpc(),
     )?;
@@ -102,6 +140,7 @@ pub async fn serve(
         .max_connections(config.max_connections)
         .max_subscriptions_per_connection(config.max_subscriptions_per_connection)
         .set_message_buffer_capacity(config.ws_buffer)
+        .set_id_provider(HexIdProvider::new())
         .build();
     let cors = CorsLayer::new().allow_origin(Any).allow_headers(Any).allow_methods(Any);
     let middleware = tower::ServiceBuilder::new()

@@ -245,3 +245,62 @@ async fn write_state(tx: &mut Transaction<'_, Sqlite>, block: &SealedBlock) -> S
     }
     Ok(())
 }
+
+impl Store {
+    /// Removes every block after `number` and restores the latest-state tables to the state after
+    /// `number` from the change sets, in one transaction. Used for dev-mode snapshots; an L1
+    /// reorg of unsafe blocks will use it too.
+    pub async fn unwind_to(&self, number: u64) -> StoreResult<()> {
+        let n = number as i64;
+        let zero = vec![0u8; 32];
+        let mut tx = self.pool.begin().await?;
+        // The first change set after `number` holds each key's value at `number`.
+        sqlx::query(
+            "INSERT INTO accounts (address, nonce, balance, code_hash) \
+             SELECT h.address, h.nonce, h.balance, h.code_hash FROM account_history h \
+             WHERE h.nonce IS NOT NULL AND h.block_number = \
+               (SELECT MIN(block_number) FROM account_history x WHERE x.address = h.address AND x.block_number > ?1) \
+             ON CONFLICT (address) DO UPDATE SET nonce = excluded.nonce, balance = excluded.balance, code_hash = excluded.code_hash",
+        )
+        .bind(n)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "DELETE FROM accounts WHERE address IN (SELECT h.address FROM account_history h \
+             WHERE h.nonce IS NULL AND h.block_number = \
+               (SELECT MIN(block_number) FROM account_history x WHERE x.address = h.address AND x.block_number > ?1))",
+        )
+        .bind(n)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO storage (address, slot, value) \
+             SELECT h.address, h.slot, h.value FROM storage_history h \
+             WHERE h.value <> ?2 AND h.block_number = \
+               (SELECT MIN(block_number) FROM storage_history x WHERE x.address = h.address AND x.slot = h.slot AND x.block_number > ?1) \
+             ON CONFLICT (address, slot) DO UPDATE SET value = excluded.value",
+        )
+        .bind(n)
+        .bind(zero.clone())
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "DELETE FROM storage WHERE (address, slot) IN (SELECT h.address, h.slot FROM storage_history h \
+             WHERE h.value = ?2 AND h.block_number = \
+               (SELECT MIN(block_number) FROM storage_history x WHERE x.address = h.address AND x.slot = h.slot AND x.block_number > ?1))",
+        )
+        .bind(n)
+        .bind(zero)
+        .execute(&mut *tx)
+        .await?;
+        for table in ["account_history", "storage_history", "logs", "transactions", "blocks"] {
+            let column = if table == "blocks" { "number" } else { "block_number" };
+            sqlx::query(&format!("DELETE FROM {table} WHERE {column} > ?"))
+                .bind(n)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}

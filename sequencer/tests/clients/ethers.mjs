@@ -289,7 +289,7 @@ async function main() {
   eq(await token.balanceOf(ADDR1), amount, "balanceOf(recipient) after transfer");
 
   step("ethers: contract.queryFilter(Transfer) (eth_getLogs)");
-  const all = await token.queryFilter(token.filters.Transfer(), 0, "latest");
+  const all = await token.queryFilter(token.filters.Transfer(), deployReceipt.blockNumber, "latest");
   eq(all.length, 2, "Transfer events (mint + transfer)");
   eq(all[0].args.from, "0x0000000000000000000000000000000000000000", "mint event from");
   eq(all[0].args.to, ADDR0, "mint event to");
@@ -300,7 +300,7 @@ async function main() {
   eq(all[1].transactionHash, tx1.hash, "transfer event transactionHash");
   eq(all[1].blockNumber, r1.blockNumber, "transfer event blockNumber");
   // Topic filtering: only events to ADDR1; and a block-hash query.
-  const toOne = await token.queryFilter(token.filters.Transfer(null, ADDR1));
+  const toOne = await token.queryFilter(token.filters.Transfer(null, ADDR1), deployReceipt.blockNumber);
   eq(toOne.length, 1, "Transfer events filtered by indexed `to`");
   const byHash = await provider.getLogs({
     address: tokenAddress,
@@ -311,23 +311,35 @@ async function main() {
   eq(byHash[0].transactionHash, tx1.hash, "log by blockHash transactionHash");
   eq(byHash[0].index, r1.logs[0].index, "log by blockHash logIndex");
 
-  step("ethers: contract.on(Transfer) over HTTP (eth_newFilter + eth_getFilterChanges)");
+  step("ethers: contract.on(Transfer) and on(pending) over HTTP (eth_newFilter, eth_newPendingTransactionFilter, eth_getFilterChanges)");
   const amount2 = parseUnits("7", 18);
   const httpEvent = deferred("contract.on(Transfer) over HTTP");
   await token.on("Transfer", (from, to, value, ev) => {
     if (value === amount2) httpEvent.fire({ from, to, value, hash: ev.log.transactionHash });
   });
+  // Pending transactions over HTTP: eth_newPendingTransactionFilter + eth_getFilterChanges.
+  const httpPending = new Set();
+  const httpPendingSeen = deferred("provider.on(pending) over HTTP");
+  let tx2 = null;
+  await provider.on("pending", (hash) => {
+    httpPending.add(hash);
+    if (tx2 && httpPending.has(tx2.hash)) httpPendingSeen.fire(hash);
+  });
   await rpcLog.answered("eth_newFilter");
-  const tx2 = await token.transfer(ADDR1, amount2);
+  await rpcLog.answered("eth_newPendingTransactionFilter");
+  tx2 = await token.transfer(ADDR1, amount2);
   await tx2.wait(1, 20000);
+  if (httpPending.has(tx2.hash)) httpPendingSeen.fire(tx2.hash);
+  eq(await httpPendingSeen.promise, tx2.hash, "provider.on(pending) hash");
   const got = await httpEvent.promise;
   eq(got.from, ADDR0, "HTTP listener from");
   eq(got.to, ADDR1, "HTTP listener to");
   eq(got.hash, tx2.hash, "HTTP listener transactionHash");
   check(rpcLog.sent.includes("eth_getFilterChanges"), "ethers never called eth_getFilterChanges");
   await token.removeAllListeners();
+  await provider.removeAllListeners("pending");
 
-  step("ethers: WebSocketProvider subscriptions (newHeads, logs)");
+  step("ethers: WebSocketProvider subscriptions (newHeads, logs, newPendingTransactions)");
   const ws = new WebSocketProvider(URL.ws, undefined, { cacheTimeout: -1 });
   const wsLog = tracker(ws);
   eq((await ws.getNetwork()).chainId, BigInt(CHAIN_ID), "ws getNetwork().chainId");
@@ -343,11 +355,20 @@ async function main() {
   await wsToken.on("Transfer", (from, to, value, ev) => {
     if (value === amount3) wsEvent.fire({ from, to, value, log: ev.log });
   });
-  await wsLog.answered("eth_subscribe", 2);
-  const tx3 = await token.transfer(ADDR1, amount3);
+  const wsPending = new Set();
+  const wsPendingSeen = deferred("ws pending event");
+  let tx3 = null;
+  await ws.on("pending", (hash) => {
+    wsPending.add(hash);
+    if (tx3 && wsPending.has(tx3.hash)) wsPendingSeen.fire(hash);
+  });
+  await wsLog.answered("eth_subscribe", 3);
+  tx3 = await token.transfer(ADDR1, amount3);
   const r3 = await tx3.wait(1, 20000);
   target = r3.blockNumber;
   const ev3 = await wsEvent.promise;
+  if (wsPending.has(tx3.hash)) wsPendingSeen.fire(tx3.hash);
+  eq(await wsPendingSeen.promise, tx3.hash, "ws pending (newPendingTransactions) hash");
   eq(ev3.from, ADDR0, "ws event from");
   eq(ev3.to, ADDR1, "ws event to");
   eq(ev3.log.transactionHash, tx3.hash, "ws event transactionHash");

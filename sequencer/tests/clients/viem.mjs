@@ -115,6 +115,15 @@ async function wsTracker(client) {
       for (const m of [].concat(msg)) {
         if (subscribeIds.has(m.id)) {
           if (m.error) fail(`eth_subscribe over WebSocket failed: ${fmt(m.error)}`);
+          // viem (utils/rpc/socket.ts) registers a subscription only when
+          // `typeof response.result === 'string'`, then drops every eth_subscription
+          // notification: the id must be a string, as geth and reth send ("0x" + hex).
+          check(
+            typeof m.result === "string",
+            `eth_subscribe returned the subscription id ${fmt(m.result)} (a JSON ${typeof m.result}); ` +
+              "clients expect a string (geth/reth: a 0x-prefixed hex string) and viem ignores " +
+              "the notifications of a non-string id, so watchContractEvent/watchBlocks never fire",
+          );
           acks++;
         }
       }
@@ -188,6 +197,12 @@ async function main() {
   eq(fh.reward?.length, n, "getFeeHistory reward.length");
   check(fh.reward.every((r) => r.length === 3 && r.every((x) => typeof x === "bigint")), "getFeeHistory rewards");
 
+  step("viem: safe and finalized block tags");
+  for (const blockTag of ["safe", "finalized"]) {
+    const b = await publicClient.getBlock({ blockTag });
+    check(typeof b.number === "bigint" && b.number <= latest.number + 1n, `getBlock(${blockTag}): ${fmt(b.number)}`);
+  }
+
   step("viem: native transfer with sendTransaction + waitForTransactionReceipt");
   const before = await publicClient.getBalance({ address: ADDR1 });
   const sendHash = await walletClient.sendTransaction({ to: ADDR1, value: parseEther("0.5") });
@@ -253,13 +268,15 @@ async function main() {
     abi,
     functionName: "transfer",
     args: [ADDR1, 1n],
+    timeout: 10000, // EIP-7966's optional timeout parameter, in milliseconds (a JSON number)
   });
   eq(syncReceipt.status, "success", "writeContractSync receipt status");
   check(typeof syncReceipt.blockNumber === "bigint", `writeContractSync receipt: ${fmt(syncReceipt)}`);
   eq(syncReceipt.logs.length, 1, "writeContractSync receipt logs");
 
   step("viem: getContractEvents / getLogs with an event ABI");
-  const events = await publicClient.getContractEvents({ address, abi, eventName: "Transfer", fromBlock: 0n });
+  const fromBlock = deployReceipt.blockNumber;
+  const events = await publicClient.getContractEvents({ address, abi, eventName: "Transfer", fromBlock });
   eq(events.length, 3, "Transfer events (mint, transfer, sync transfer)");
   eq(events[0].args.from, "0x0000000000000000000000000000000000000000", "mint from");
   eq(events[0].args.to, ADDR0, "mint to");
@@ -269,7 +286,7 @@ async function main() {
   eq(events[1].transactionHash, transferHash, "transfer event transactionHash");
   eq(events[1].blockNumber, transferReceipt.blockNumber, "transfer event blockNumber");
   const transferEvent = parseAbiItem("event Transfer(address indexed from, address indexed to, uint256 value)");
-  const toOne = await publicClient.getLogs({ address, event: transferEvent, args: { to: ADDR1 }, fromBlock: 0n });
+  const toOne = await publicClient.getLogs({ address, event: transferEvent, args: { to: ADDR1 }, fromBlock });
   eq(toOne.length, 2, "getLogs filtered by indexed `to`");
   check(toOne.every((l) => l.args.to === ADDR1 && l.eventName === "Transfer"), "getLogs decoded args");
   const fromZero = await publicClient.getLogs({
@@ -307,7 +324,27 @@ async function main() {
   check(tracker.sent.includes("eth_getFilterChanges"), "viem never called eth_getFilterChanges");
   unwatchHttp();
 
-  step("viem: watchContractEvent + watchBlocks over WebSocket (eth_subscribe)");
+  step("viem: createBlockFilter / createPendingTransactionFilter + getFilterChanges");
+  const blockFilter = await publicClient.createBlockFilter();
+  const pendingFilter = await publicClient.createPendingTransactionFilter();
+  const eventFilter = await publicClient.createContractEventFilter({ address, abi, eventName: "Transfer" });
+  const hashF = await walletClient.writeContract({ address, abi, functionName: "transfer", args: [ADDR1, 11n] });
+  const rF = await wait(hashF);
+  const blockHashes = await publicClient.getFilterChanges({ filter: blockFilter });
+  check(blockHashes.includes(rF.blockHash), `block filter changes ${fmt(blockHashes)} lack ${rF.blockHash}`);
+  const pendingHashes = await publicClient.getFilterChanges({ filter: pendingFilter });
+  check(pendingHashes.includes(hashF), `pending-transaction filter changes ${fmt(pendingHashes)} lack ${hashF}`);
+  const eventChanges = await publicClient.getFilterChanges({ filter: eventFilter });
+  eq(eventChanges.length, 1, "contract event filter changes");
+  eq(eventChanges[0].args.value, 11n, "contract event filter change value");
+  const eventAll = await publicClient.getFilterLogs({ filter: eventFilter });
+  eq(eventAll.length, 1, "getFilterLogs of a filter created at the head");
+  eq(await publicClient.getFilterChanges({ filter: eventFilter }).then((c) => c.length), 0, "second getFilterChanges");
+  for (const f of [blockFilter, pendingFilter, eventFilter]) {
+    eq(await publicClient.uninstallFilter({ filter: f }), true, "uninstallFilter");
+  }
+
+  step("viem: watchContractEvent + watchBlocks + watchPendingTransactions over WebSocket (eth_subscribe)");
   const wsClient = createPublicClient({ chain, transport: webSocket(URL.ws, { retryCount: 0 }) });
   eq(await wsClient.getChainId(), CHAIN_ID, "ws getChainId");
   const ws = await wsTracker(wsClient);
@@ -333,8 +370,18 @@ async function main() {
     },
     onError: (e) => fail(`watchBlocks onError: ${e?.stack ?? e}`),
   });
-  await ws.subscribed(2);
-  const hash3 = await walletClient.writeContract({ address, abi, functionName: "transfer", args: [ADDR1, amount3] });
+  const pendingSeen = deferred("watchPendingTransactions over WebSocket");
+  const pendingHashes3 = [];
+  let hash3 = null;
+  const unwatchPending = wsClient.watchPendingTransactions({
+    onTransactions: (hashes) => {
+      for (const h of hashes) pendingHashes3.push(h);
+      if (hash3 && pendingHashes3.includes(hash3)) pendingSeen.fire(hash3);
+    },
+    onError: (e) => fail(`watchPendingTransactions onError: ${e?.stack ?? e}`),
+  });
+  await ws.subscribed(3);
+  hash3 = await walletClient.writeContract({ address, abi, functionName: "transfer", args: [ADDR1, amount3] });
   const r3 = await wait(hash3);
   wantBlock = r3.blockNumber;
   if (blocks.some((b) => b.number >= wantBlock)) blockSeen.fire(blocks.at(-1));
@@ -348,8 +395,11 @@ async function main() {
   check(typeof b3.hash === "string" && typeof b3.number === "bigint", `watchBlocks block: ${fmt(b3)}`);
   const mined = blocks.find((b) => b.number === r3.blockNumber);
   if (mined) eq(mined.hash, r3.blockHash, "watchBlocks hash of the receipt's block");
+  if (pendingHashes3.includes(hash3)) pendingSeen.fire(hash3);
+  eq(await pendingSeen.promise, hash3, "watchPendingTransactions hash");
   unwatchWs();
   unwatchBlocks();
+  unwatchPending();
 
   step("viem: revert decoding with the Reverter fixture");
   const Reverter = artifact("Reverter");

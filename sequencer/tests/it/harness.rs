@@ -42,10 +42,17 @@ pub struct TestNode {
 impl TestNode {
     /// Starts `ol-node --dev` on a free port with `datadir` and extra arguments.
     pub fn start(datadir: &Path, extra: &[&str]) -> Self {
+        let mut args = vec!["--dev"];
+        args.extend_from_slice(extra);
+        Self::start_with(datadir, &args)
+    }
+
+    /// Starts `ol-node` with exactly these arguments plus a free port and `datadir`.
+    pub fn start_with(datadir: &Path, args: &[&str]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_ol-node"))
-            .args(["--dev", "--http.port", "0", "--datadir"])
+            .args(["--http.port", "0", "--datadir"])
             .arg(datadir)
-            .args(extra)
+            .args(args)
             .env("RUST_LOG", "info")
             .env("NO_COLOR", "1")
             .stdout(Stdio::piped())

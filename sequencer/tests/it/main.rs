@@ -4,8 +4,10 @@
 #![allow(unreachable_pub)]
 
 mod cast;
+mod clients;
 mod crash;
 mod determinism;
+mod dev_methods;
 mod differential;
 mod harness;
 mod provider;
