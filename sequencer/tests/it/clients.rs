@@ -112,3 +112,8 @@ fn viem_erc20_events_subscriptions_fees_and_reverts() {
 fn web3py_transfer_erc20_and_revert() {
     run_client("python3", "web3_test.py");
 }
+
+#[test]
+fn adversarial_clients_get_bounded_answers() {
+    run_client("node", "adversarial.mjs");
+}
