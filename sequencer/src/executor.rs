@@ -126,10 +126,6 @@ pub struct ExecutedTx {
     pub gas_used: u64,
     /// Address of the contract it created, if any.
     pub contract_address: Option<Address>,
-    /// L1 data fee charged (zero for deposits).
-    pub l1_fee: U256,
-    /// Estimated L1 gas of its data (zero for deposits).
-    pub l1_gas_used: U256,
 }
 
 /// The result of executing a block, before sealing.
@@ -183,14 +179,12 @@ pub fn execute_block(
         prev_randao: attrs.prev_randao,
         beneficiary: chain.fee_recipient,
     });
-    let spec = env.cfg_env.spec;
     let mut db = State::builder().with_database_ref(view).with_bundle_update().build();
     let ctx = OpBlockExecutionCtx {
         parent_hash: parent.hash(),
         parent_beacon_block_root: Some(attrs.parent_beacon_block_root),
         extra_data: chain.extra_data(attrs.timestamp),
     };
-    let mut l1_fees = l1_fee_calculator(&attrs.l1_info);
     let mut transactions = Vec::new();
     {
         let evm_instance = alloy_evm::EvmFactory::create_evm(evm.evm_factory(), &mut db, env);
@@ -202,30 +196,13 @@ pub fn execute_block(
         for deposit in deposits {
             let ready = Arc::new(ReadyTx::deposit(deposit));
             let (gas_used, contract_address) = run(&mut executor, &ready)?;
-            transactions.push(executed(
-                &mut executor,
-                ready,
-                gas_used,
-                contract_address,
-                U256::ZERO,
-                U256::ZERO,
-            ));
+            transactions.push(executed(&mut executor, ready, gas_used, contract_address));
         }
 
         while let Some(ready) = source.next_tx() {
             match run(&mut executor, &ready) {
                 Ok((gas_used, contract_address)) => {
-                    l1_fees.clear_tx_l1_cost();
-                    let l1_fee = l1_fees.calculate_tx_l1_cost(&ready.encoded, spec);
-                    let l1_gas = l1_fees.data_gas(&ready.encoded, spec);
-                    transactions.push(executed(
-                        &mut executor,
-                        ready,
-                        gas_used,
-                        contract_address,
-                        l1_fee,
-                        l1_gas,
-                    ));
+                    transactions.push(executed(&mut executor, ready, gas_used, contract_address));
                 }
                 Err(BlockExecutionError::Validation(
                     BlockValidationError::TransactionGasLimitMoreThanAvailableBlockGas { .. },
@@ -273,8 +250,6 @@ fn executed<E>(
     tx: Arc<ReadyTx>,
     gas_used: u64,
     contract_address: Option<Address>,
-    l1_fee: U256,
-    l1_gas_used: U256,
 ) -> ExecutedTx
 where
     E: BlockExecutor<Receipt = OpReceiptEnvelope>,
@@ -284,7 +259,7 @@ where
         .last()
         .cloned()
         .unwrap_or_else(|| OpReceiptEnvelope::Legacy(Default::default()));
-    ExecutedTx { tx, receipt, gas_used, contract_address, l1_fee, l1_gas_used }
+    ExecutedTx { tx, receipt, gas_used, contract_address }
 }
 
 /// The sender's address of the L1-info deposit, re-exported for RPC formatting.

@@ -298,8 +298,16 @@ impl Chain {
     /// Writes a sealed block to the store and publishes it as the head. Blocks must be committed
     /// in order.
     pub async fn commit_block(&self, block: &Arc<SealedBlock>) -> Result<(), NodeError> {
+        let started = std::time::Instant::now();
         self.store.commit_block(block).await?;
-        debug!(target: "node", number = block.number(), txs = block.transactions.len(), gas = block.header.gas_used, "block");
+        debug!(
+            target: "node::timing",
+            number = block.number(),
+            txs = block.transactions.len(),
+            gas = block.header.gas_used,
+            commit_us = started.elapsed().as_micros() as u64,
+            "committed"
+        );
         self.head.send_replace(block.header.clone());
         // Nobody listening is fine.
         let _ = self.blocks.send(block.clone());
@@ -346,7 +354,9 @@ impl Chain {
             parent.base_fee_per_gas.unwrap_or_default(),
         );
         let attrs = self.next_attributes(&parent);
+        let started = std::time::Instant::now();
         let mut best = self.pool.best(base_fee);
+        let selected = started.elapsed();
         let cheats = std::mem::take(&mut *self.cheats.lock());
         let pre = (!cheats.is_empty()).then(|| {
             let mut state = self.state.write();
@@ -369,6 +379,7 @@ impl Chain {
         if let Some(pre) = pre {
             executed.changes = merge_changes(pre, std::mem::take(&mut executed.changes));
         }
+        let executed_at = started.elapsed();
         let block = {
             let mut state = self.state.write();
             seal(&self.evm, &mut state, &parent, base_fee, &attrs, executed)
@@ -382,6 +393,15 @@ impl Chain {
             .map(|c| (c.address, c.after.map(|a| a.nonce).unwrap_or_default()))
             .collect();
         self.pool.on_block(&nonces, &best.take_invalid());
+        debug!(
+            target: "node::timing",
+            number = block.number(),
+            txs = block.transactions.len(),
+            select_us = selected.as_micros() as u64,
+            execute_us = (executed_at - selected).as_micros() as u64,
+            seal_us = (started.elapsed() - executed_at).as_micros() as u64,
+            "built"
+        );
         Ok(block)
     }
 

@@ -98,10 +98,14 @@ fn rpc_logs(tx: &StoredTx, header: &Sealed<Header>) -> Vec<Log> {
 }
 
 /// A receipt in RPC form (OP fields included).
+///
+/// The L1 data fee and L1 gas are recomputed from the transaction's bytes and its block's L1
+/// origin (the same op-revm function charged them), so they are not stored.
 pub fn receipt(
     tx: &StoredTx,
     header: &Sealed<Header>,
     l1: Option<&L1BlockInfo>,
+    spec: op_revm::OpSpecId,
 ) -> OpTransactionReceipt {
     let logs = rpc_logs(tx, header);
     let bloom = tx.receipt.logs_bloom();
@@ -124,18 +128,24 @@ pub fn receipt(
     let is_deposit = matches!(tx.tx, OpTxEnvelope::Deposit(_));
     let base_fee = header.base_fee_per_gas.unwrap_or_default();
     let l1_block_info = match (is_deposit, l1) {
-        (false, Some(l1)) => RpcL1Info {
-            l1_gas_price: Some(l1.base_fee.saturating_to()),
-            l1_gas_used: Some(tx.l1_gas_used.saturating_to()),
-            l1_fee: Some(tx.l1_fee.saturating_to()),
-            l1_fee_scalar: None,
-            l1_base_fee_scalar: Some(u128::from(l1.base_fee_scalar)),
-            l1_blob_base_fee: Some(l1.blob_base_fee.saturating_to()),
-            l1_blob_base_fee_scalar: Some(u128::from(l1.blob_base_fee_scalar)),
-            operator_fee_scalar: Some(u128::from(l1.operator_fee_scalar)),
-            operator_fee_constant: Some(u128::from(l1.operator_fee_constant)),
-            ..Default::default()
-        },
+        (false, Some(l1)) => {
+            let raw = alloy_eips::eip2718::Encodable2718::encoded_2718(&tx.tx);
+            let mut fees = crate::executor::l1_fee_calculator(l1);
+            let l1_fee = fees.calculate_tx_l1_cost(&raw, spec);
+            let l1_gas_used = fees.data_gas(&raw, spec);
+            RpcL1Info {
+                l1_gas_price: Some(l1.base_fee.saturating_to()),
+                l1_gas_used: Some(l1_gas_used.saturating_to()),
+                l1_fee: Some(l1_fee.saturating_to()),
+                l1_fee_scalar: None,
+                l1_base_fee_scalar: Some(u128::from(l1.base_fee_scalar)),
+                l1_blob_base_fee: Some(l1.blob_base_fee.saturating_to()),
+                l1_blob_base_fee_scalar: Some(u128::from(l1.blob_base_fee_scalar)),
+                operator_fee_scalar: Some(u128::from(l1.operator_fee_scalar)),
+                operator_fee_constant: Some(u128::from(l1.operator_fee_constant)),
+                ..Default::default()
+            }
+        }
         _ => RpcL1Info::default(),
     };
     OpTransactionReceipt {

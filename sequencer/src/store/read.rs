@@ -29,10 +29,6 @@ pub struct StoredTx {
     pub gas_used: u64,
     /// Created contract.
     pub contract_address: Option<Address>,
-    /// L1 data fee.
-    pub l1_fee: U256,
-    /// L1 gas of its data.
-    pub l1_gas_used: U256,
     /// Block-wide index of its first log.
     pub first_log_index: u64,
 }
@@ -122,13 +118,11 @@ fn stored_tx(row: &SqliteRow) -> StoreResult<StoredTx> {
             .map(|c| Address::try_from(c.as_slice()))
             .transpose()
             .map_err(|e| corrupt("transactions", e))?,
-        l1_fee: u256(row, "l1_fee")?,
-        l1_gas_used: u256(row, "l1_gas_used")?,
         first_log_index: row.try_get::<i64, _>("first_log_index")? as u64,
     })
 }
 
-const TX_COLUMNS: &str = "hash, block_number, tx_index, sender, raw, receipt, gas_used, contract_address, l1_fee, l1_gas_used, first_log_index";
+const TX_COLUMNS: &str = "hash, block_number, tx_index, sender, raw, receipt, gas_used, contract_address, first_log_index";
 
 impl Store {
     /// Number of the newest stored block.

@@ -112,7 +112,7 @@ async fn insert_block(tx: &mut Transaction<'_, Sqlite>, block: &SealedBlock) -> 
     }
     for chunk in tx_rows.chunks(CHUNK) {
         let mut q = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO transactions (hash, block_number, tx_index, sender, raw, receipt, gas_used, contract_address, l1_fee, l1_gas_used, first_log_index) ",
+            "INSERT INTO transactions (hash, block_number, tx_index, sender, raw, receipt, gas_used, contract_address, first_log_index) ",
         );
         q.push_values(chunk, |mut b, (index, t, first_log)| {
             b.push_bind(t.tx.hash.to_vec())
@@ -123,8 +123,6 @@ async fn insert_block(tx: &mut Transaction<'_, Sqlite>, block: &SealedBlock) -> 
                 .push_bind(t.receipt.encoded_2718())
                 .push_bind(t.gas_used as i64)
                 .push_bind(t.contract_address.map(|a| a.to_vec()))
-                .push_bind(u256(t.l1_fee))
-                .push_bind(u256(t.l1_gas_used))
                 .push_bind(*first_log as i64);
         });
         q.build().execute(&mut **tx).await?;

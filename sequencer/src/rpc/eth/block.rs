@@ -52,11 +52,12 @@ impl EthApi {
         let Some(number) = self.resolve(id).await? else { return Ok(None) };
         let Some(block) = self.chain.store.block(number).await? else { return Ok(None) };
         let l1 = L1BlockInfo::decode_isthmus(&block.l1_info).ok();
+        let spec = self.chain.evm.spec_at(block.header.timestamp);
         Ok(Some(
             block
                 .transactions
                 .iter()
-                .map(|t| convert::receipt(t, &block.header, l1.as_ref()))
+                .map(|t| convert::receipt(t, &block.header, l1.as_ref(), spec))
                 .collect(),
         ))
     }

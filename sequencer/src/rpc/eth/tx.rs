@@ -109,6 +109,7 @@ impl EthApi {
             .l1_info(tx.block_number)
             .await?
             .and_then(|d| L1BlockInfo::decode_isthmus(&d).ok());
-        Ok(Some(convert::receipt(&tx, &header, l1.as_ref())))
+        let spec = self.chain.evm.spec_at(header.timestamp);
+        Ok(Some(convert::receipt(&tx, &header, l1.as_ref(), spec)))
     }
 }
