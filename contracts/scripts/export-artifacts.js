@@ -8,7 +8,8 @@
 //   { "abi": [...], "bytecode": { "object": "0x…" }, "contractName": "…",
 //     "deployedBytecode": { "object": "0x…" }, "sourceName": "src/…", "storageLayout": {…} }
 // Object keys are sorted recursively (array order is kept) and AST ids are dropped from the
-// storage layout, so the output depends only on the sources and the compiler settings.
+// storage layout (variables, struct members and type names), so the output depends only on the
+// sources and the compiler settings.
 'use strict';
 
 const fs = require('fs');
@@ -24,6 +25,10 @@ const CONTRACTS = {
   TestToken: 'src/fixtures/TestToken.sol',
   StorageHeavy: 'src/fixtures/StorageHeavy.sol',
   Reverter: 'src/fixtures/Reverter.sol',
+  OpenToken: 'src/L1/OpenToken.sol',
+  OpenPortal: 'src/L1/OpenPortal.sol',
+  SettlementInbox: 'src/L1/SettlementInbox.sol',
+  AttestationVerifier: 'src/L1/AttestationVerifier.sol',
 };
 
 function sortKeys(value) {
@@ -36,13 +41,27 @@ function sortKeys(value) {
   return value;
 }
 
+// AST ids change with whatever else is compiled in the same run, so they are dropped: the
+// `astId` of every variable and struct member, and the id solc appends to struct, enum, contract
+// and user-defined value type names ("t_struct(Foo)123_storage" -> "t_struct(Foo)_storage").
+function stripAstIds(value) {
+  if (typeof value === 'string') {
+    return value.replace(/(t_(?:struct|enum|contract|userDefinedValueType)\([^)]*\))\d+/g, '$1');
+  }
+  if (Array.isArray(value)) return value.map(stripAstIds);
+  if (value !== null && typeof value === 'object') {
+    const out = {};
+    for (const [key, v] of Object.entries(value)) {
+      if (key !== 'astId') out[stripAstIds(key)] = stripAstIds(v);
+    }
+    return out;
+  }
+  return value;
+}
+
 function cleanStorageLayout(layout) {
   if (!layout) return undefined;
-  const storage = (layout.storage || []).map((entry) => {
-    const { astId, ...rest } = entry; // eslint-disable-line no-unused-vars
-    return rest;
-  });
-  return { storage, types: layout.types || null };
+  return stripAstIds({ storage: layout.storage || [], types: layout.types || null });
 }
 
 function withPrefix(hex) {

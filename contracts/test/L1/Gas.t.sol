@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.20;
+
+import {Types, Hashing} from "../../src/L1/libraries/Types.sol";
+import {MptVectors} from "../vectors/MptVectors.sol";
+import {L1Setup, L1TestLib} from "./L1Setup.sol";
+
+/// @notice Gas of the main entry points: each test makes exactly one call, prepared in setUp
+///         (`forge snapshot --match-path test/L1/Gas.t.sol`); the logged `gas` is the call's own
+///         execution gas (no intrinsic 21000, no calldata), measured with gasleft().
+abstract contract L1GasBase is L1Setup {
+    bytes internal batch1k;
+    bytes internal batch100k;
+    bytes32 internal root;
+    bytes internal sig;
+    Types.OutputRootProof internal orp;
+    MptVectors.WithdrawalVector internal v;
+    uint256 internal index;
+
+    function setUp() public virtual override {
+        super.setUp();
+        batch1k = new bytes(1_000);
+        batch100k = new bytes(100_000);
+        root = keccak256("output");
+        sig = _attest(proverKey, address(inbox), root, 1);
+
+        vm.startPrank(alice, alice);
+        token.approve(address(portal), type(uint256).max);
+        portal.depositOpen(alice, 100 ether, 100_000, "");
+        vm.stopPrank();
+
+        orp = L1TestLib.outputRootProof(MptVectors.STATE_ROOT, MptVectors.STORAGE_ROOT, MptVectors.BLOCK_HASH);
+        index = _propose(Hashing.hashOutputRootProof(orp), 1);
+        // Proof of 3 nodes (branch > branch > leaf); 0.4 OPEN and a call with 12 bytes of data.
+        v = MptVectors.withdrawal(4);
+        vm.roll(block.number + 1);
+    }
+
+    function _report(string memory _name, uint256 _gas) internal {
+        emit log_named_uint(_name, _gas);
+    }
+}
+
+contract L1GasTest is L1GasBase {
+    function test_gas_depositTransaction() public {
+        vm.prank(alice, alice);
+        uint256 g = gasleft();
+        portal.depositTransaction(alice, 0, 100_000, false, "");
+        _report("depositTransaction", g - gasleft());
+    }
+
+    function test_gas_depositOpen() public {
+        vm.prank(alice, alice);
+        uint256 g = gasleft();
+        portal.depositOpen(alice, 1 ether, 100_000, "");
+        _report("depositOpen", g - gasleft());
+    }
+
+    function test_gas_depositERC20Transaction() public {
+        vm.prank(alice, alice);
+        uint256 g = gasleft();
+        portal.depositERC20Transaction(alice, 1 ether, 1 ether, 100_000, false, "");
+        _report("depositERC20Transaction", g - gasleft());
+    }
+
+    function test_gas_proveWithdrawalTransaction() public {
+        Types.WithdrawalTransaction memory w = v.withdrawal;
+        bytes[] memory proof = v.proof;
+        Types.OutputRootProof memory p = orp;
+        uint256 g = gasleft();
+        portal.proveWithdrawalTransaction(w, index, p, proof);
+        _report("proveWithdrawalTransaction", g - gasleft());
+    }
+
+    function test_gas_submitBatch_1k() public {
+        bytes memory data = batch1k;
+        vm.prank(batcher, batcher);
+        uint256 g = gasleft();
+        inbox.submitBatch(data);
+        _report("submitBatch 1 KB", g - gasleft());
+    }
+
+    function test_gas_submitBatch_100k() public {
+        bytes memory data = batch100k;
+        vm.prank(batcher, batcher);
+        uint256 g = gasleft();
+        inbox.submitBatch(data);
+        _report("submitBatch 100 KB", g - gasleft());
+    }
+
+    function test_gas_submitBlobBatch_3() public {
+        bytes32[] memory hashes = new bytes32[](3);
+        for (uint256 i; i < 3; ++i) {
+            hashes[i] = bytes32((uint256(1) << 248) | (i + 1));
+        }
+        vm.blobhashes(hashes);
+        vm.prank(batcher);
+        uint256 g = gasleft();
+        inbox.submitBlobBatch(3);
+        _report("submitBlobBatch 3 blobs", g - gasleft());
+    }
+
+    function test_gas_proposeOutput() public {
+        bytes32 r = keccak256("next");
+        bytes memory s = _attest(proverKey, address(inbox), r, 2);
+        vm.prank(proposer);
+        uint256 g = gasleft();
+        inbox.proposeOutput(r, 2, bytes32(0), 0, s);
+        _report("proposeOutput", g - gasleft());
+    }
+}
+
+/// @notice Finalization gas with the withdrawal proven in setUp (so its slots start cold).
+contract L1GasFinalizeTest is L1GasBase {
+    function setUp() public override {
+        super.setUp();
+        portal.proveWithdrawalTransaction(v.withdrawal, index, orp, v.proof);
+        vm.warp(block.timestamp + CHALLENGE_WINDOW + PROOF_MATURITY);
+    }
+
+    function test_gas_finalizeWithdrawalTransaction() public {
+        Types.WithdrawalTransaction memory w = v.withdrawal;
+        uint256 g = gasleft();
+        portal.finalizeWithdrawalTransaction(w);
+        _report("finalizeWithdrawalTransaction", g - gasleft());
+    }
+}
