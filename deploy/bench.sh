@@ -65,29 +65,32 @@ start() {
 }
 
 run() {
-  local target="$1" workload="$2"; shift 2
+  local target="$1" label="$2" workload="$3"; shift 3
   start "$target"
-  echo "== $target $workload $*" >&2
+  echo "== $target $label: $workload $*" >&2
   local line
   line="$("$LOADGEN" --rpc-url "http://127.0.0.1:$PORT" --workload "$workload" --json "$@" | tail -1)" || true
-  echo "{\"target\":\"$target\",\"workload\":\"$workload\",\"args\":\"$*\",\"result\":$line}" >> "$OUT"
+  [[ -n "$line" ]] || line=null
+  echo "{\"target\":\"$target\",\"workload\":\"$label\",\"args\":\"$*\",\"result\":$line}" >> "$OUT"
   stop_server
 }
 
 for target in anvil node node-1s; do
-  run "$target" transfer --txs "$TXS"
-  run "$target" erc20 --txs "$TXS"
-  run "$target" call --duration-secs "$CALL_SECS"
+  run "$target" transfer transfer --txs "$TXS"
+  run "$target" transfer-b100 transfer --txs "$TXS" --senders 2000 --concurrency 16 --batch 100
+  run "$target" erc20 erc20 --txs "$TXS"
+  run "$target" erc20-b100 erc20 --txs "$TXS" --senders 2000 --concurrency 16 --batch 100
+  run "$target" call call --duration-secs "$CALL_SECS"
 done
 
 python3 - "$OUT" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 fmt = lambda v: f"{v:,.0f}" if isinstance(v, (int, float)) else "-"
-print(f"{'target':8} {'workload':9} {'accepted/s':>11} {'included/s':>11} {'calls/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'rejected':>8}")
+print(f"{'target':8} {'workload':13} {'accepted/s':>11} {'included/s':>11} {'calls/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'rejected':>8}")
 for r in rows:
     res = r["result"] or {}
     lat = res.get("submit_latency_ms") or res.get("latency_ms") or {}
-    print(f"{r['target']:8} {r['workload']:9} {fmt(res.get('accepted_per_s')):>11} {fmt(res.get('included_per_s')):>11} "
+    print(f"{r['target']:8} {r['workload']:13} {fmt(res.get('accepted_per_s')):>11} {fmt(res.get('included_per_s')):>11} "
           f"{fmt(res.get('calls_per_s')):>9} {lat.get('p50','-')!s:>8} {lat.get('p99','-')!s:>8} {res.get('rejected', res.get('calls_failed','-'))!s:>8}")
 PY
