@@ -17,6 +17,9 @@ bash contracts/scripts/test.sh
 step "contracts: artifacts are fresh"
 bash contracts/scripts/check-artifacts.sh
 
+step "python: reference-test dependencies (numpy)"
+python3 -m pip install -q --disable-pip-version-check -r precompiles/tests/reference/requirements.txt
+
 step "rust: format"
 cargo fmt --all --check
 step "rust: clippy"

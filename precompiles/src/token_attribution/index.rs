@@ -1,0 +1,164 @@
+//! The LSM-segmented token index of one datanet.
+//!
+//! ```text
+//! add_documents ──▶ level-0 segment (own suffix array) ──▶ maintain(): fan_in segments of one
+//!                                                         level ──merge──▶ one segment, level+1
+//! ```
+//!
+//! Merging rebuilds the suffix array over the merged documents; a merge that would pass
+//! `max_segment_len` is not done and those segments are frozen. Queries read all segments, so
+//! none of this changes a result (see the parent module).
+
+use super::{DocId, MAX_SEGMENT_LEN, TokenError, segment::Segment};
+use crate::influence::DatanetId;
+use alloy_primitives::Address;
+use std::collections::BTreeMap;
+
+/// When segments are merged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MergePolicy {
+    /// Merge this many segments of one level into one (at least 2; `usize::MAX`: never).
+    pub fan_in: usize,
+    /// Never build a merged segment with a longer text.
+    pub max_segment_len: usize,
+}
+
+impl Default for MergePolicy {
+    fn default() -> Self {
+        Self { fan_in: 8, max_segment_len: MAX_SEGMENT_LEN }
+    }
+}
+
+/// The token corpus of one datanet (see the module doc).
+#[derive(Debug, Clone)]
+pub struct TokenIndex {
+    id: DatanetId,
+    policy: MergePolicy,
+    /// Contributor of each document.
+    doc_contributor: Vec<Address>,
+    pub(super) segments: Vec<Segment>,
+    tokens: u64,
+}
+
+impl TokenIndex {
+    /// An empty index.
+    pub fn new(id: DatanetId, policy: MergePolicy) -> Self {
+        Self { id, policy, doc_contributor: Vec::new(), segments: Vec::new(), tokens: 0 }
+    }
+
+    /// The datanet's id.
+    pub fn id(&self) -> DatanetId {
+        self.id
+    }
+
+    /// Registered documents.
+    pub fn doc_count(&self) -> usize {
+        self.doc_contributor.len()
+    }
+
+    /// Registered tokens.
+    pub fn token_count(&self) -> u64 {
+        self.tokens
+    }
+
+    /// Current number of segments.
+    pub fn segment_count(&self) -> usize {
+        self.segments.len()
+    }
+
+    /// Contributor of document `doc`.
+    pub fn contributor(&self, doc: DocId) -> Option<Address> {
+        self.doc_contributor.get(doc as usize).copied()
+    }
+
+    /// Registers a batch of documents as one new segment, then merges as the policy says.
+    /// All or nothing. Returns the id of the first new document.
+    pub fn add_documents(&mut self, docs: &[(Address, &[u32])]) -> Result<DocId, TokenError> {
+        self.add_documents_unmerged(docs)?;
+        self.maintain();
+        Ok((self.doc_contributor.len() - docs.len()) as DocId)
+    }
+
+    /// Like [`Self::add_documents`] without merging (for callers that merge in the background).
+    pub fn add_documents_unmerged(
+        &mut self,
+        docs: &[(Address, &[u32])],
+    ) -> Result<DocId, TokenError> {
+        if docs.is_empty() {
+            return Err(TokenError::NoDocuments);
+        }
+        if let Some(i) = docs.iter().position(|(_, d)| d.is_empty()) {
+            return Err(TokenError::EmptyDocument(i));
+        }
+        let text_len = docs.iter().map(|(_, d)| d.len() + 1).fold(0usize, usize::saturating_add);
+        let first = self.doc_contributor.len();
+        if text_len > MAX_SEGMENT_LEN || first.saturating_add(docs.len()) > DocId::MAX as usize {
+            return Err(TokenError::BatchTooLarge);
+        }
+        let ids = (first as DocId..).zip(docs.iter().map(|(_, d)| *d));
+        let segment = Segment::build(ids, 0)?;
+        self.tokens += segment.tokens() as u64;
+        self.doc_contributor.extend(docs.iter().map(|(c, _)| *c));
+        self.segments.push(segment);
+        Ok(first as DocId)
+    }
+
+    /// Performs the merges the policy asks for; returns how many were done.
+    pub fn maintain(&mut self) -> usize {
+        let mut merges = 0;
+        while let Some(level) = self.level_to_merge() {
+            let picked: Vec<usize> = (0..self.segments.len())
+                .filter(|&i| self.segments[i].level == level)
+                .take(self.policy.fan_in)
+                .collect();
+            let len: usize = picked.iter().map(|&i| self.segments[i].text_len()).sum();
+            if len > self.policy.max_segment_len || self.merge(&picked, level + 1).is_err() {
+                // Too big to merge: freeze these segments at their size.
+                for &i in &picked {
+                    self.segments[i].level = u32::MAX;
+                }
+            } else {
+                merges += 1;
+            }
+        }
+        merges
+    }
+
+    /// Merges every segment into one, if it fits [`MergePolicy::max_segment_len`].
+    pub fn compact(&mut self) -> Result<(), TokenError> {
+        if self.segments.len() < 2 {
+            return Ok(());
+        }
+        let len: usize = self.segments.iter().map(Segment::text_len).sum();
+        if len > self.policy.max_segment_len {
+            return Err(TokenError::BatchTooLarge);
+        }
+        let all: Vec<usize> = (0..self.segments.len()).collect();
+        let level = self.segments.iter().map(|s| s.level).filter(|&l| l != u32::MAX).max();
+        self.merge(&all, level.unwrap_or(0).saturating_add(1))
+    }
+
+    /// The lowest level holding `fan_in` segments.
+    fn level_to_merge(&self) -> Option<u32> {
+        if self.policy.fan_in < 2 {
+            return None;
+        }
+        let mut per_level: BTreeMap<u32, usize> = BTreeMap::new();
+        for s in self.segments.iter().filter(|s| s.level != u32::MAX) {
+            *per_level.entry(s.level).or_default() += 1;
+        }
+        per_level.into_iter().find(|&(_, n)| n >= self.policy.fan_in).map(|(l, _)| l)
+    }
+
+    /// Replaces the segments at `picked` (ascending) by one merged segment.
+    fn merge(&mut self, picked: &[usize], level: u32) -> Result<(), TokenError> {
+        let docs: Vec<(DocId, Vec<u32>)> =
+            picked.iter().flat_map(|&i| self.segments[i].documents()).collect();
+        let merged = Segment::build(docs.iter().map(|(id, d)| (*id, d.as_slice())), level)?;
+        for &i in picked.iter().rev() {
+            self.segments.remove(i);
+        }
+        self.segments.push(merged);
+        Ok(())
+    }
+}
