@@ -82,6 +82,9 @@ pub struct TxPoolArgs {
     /// Largest raw transaction accepted, in bytes.
     #[arg(long = "txpool.max-tx-bytes", env = "OL_TXPOOL_MAX_TX_BYTES", default_value_t = 128 * 1024)]
     pub max_tx_bytes: usize,
+    /// How long a queued transaction (waiting for a nonce gap) may stay, e.g. "3h" is 10800s.
+    #[arg(long = "txpool.lifetime", env = "OL_TXPOOL_LIFETIME", default_value = "10800s", value_parser = parse_duration)]
+    pub lifetime: Duration,
     /// Accept legacy transactions without EIP-155 replay protection.
     #[arg(long = "txpool.allow-unprotected", env = "OL_TXPOOL_ALLOW_UNPROTECTED")]
     pub allow_unprotected: bool,
@@ -311,6 +314,7 @@ impl Cli {
                 max_txs: self.txpool.max_txs,
                 max_per_sender: self.txpool.max_per_sender,
                 price_bump: self.txpool.price_bump,
+                queued_lifetime: self.txpool.lifetime,
             },
             max_tx_bytes: self.txpool.max_tx_bytes,
             allow_unprotected: self.txpool.allow_unprotected,

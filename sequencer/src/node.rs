@@ -393,6 +393,10 @@ impl Chain {
             .map(|c| (c.address, c.after.map(|a| a.nonce).unwrap_or_default()))
             .collect();
         self.pool.on_block(&nonces, &best.take_invalid());
+        let expired = self.pool.expire_queued();
+        if expired > 0 {
+            debug!(target: "mempool", expired, "queued transactions expired");
+        }
         debug!(
             target: "node::timing",
             number = block.number(),

@@ -33,11 +33,18 @@ pub struct PoolConfig {
     pub max_per_sender: usize,
     /// Minimum fee bump of a replacement, in percent.
     pub price_bump: u128,
+    /// How long a queued (not executable) transaction may wait for its nonce gap to close.
+    pub queued_lifetime: std::time::Duration,
 }
 
 impl Default for PoolConfig {
     fn default() -> Self {
-        Self { max_txs: 250_000, max_per_sender: 4_096, price_bump: 10 }
+        Self {
+            max_txs: 250_000,
+            max_per_sender: 4_096,
+            price_bump: 10,
+            queued_lifetime: std::time::Duration::from_secs(3 * 3600),
+        }
     }
 }
 
@@ -140,7 +147,10 @@ impl Mempool {
         let hash = tx.hash;
         *arrival += 1;
         let tx = Arc::new(tx);
-        queue.txs.insert(nonce, Entry { tx: tx.clone(), arrival: *arrival });
+        queue.txs.insert(
+            nonce,
+            Entry { tx: tx.clone(), arrival: *arrival, since: std::time::Instant::now() },
+        );
         by_hash.insert(hash, (sender, nonce));
         let is_pending = nonce < queue.next_nonce + queue.pending_len() as u64;
         drop(inner);
@@ -217,6 +227,39 @@ impl Mempool {
             }
             drop_if_empty(senders, &address);
         }
+    }
+
+    /// Drops queued transactions older than the configured lifetime (geth: 3 hours); returns
+    /// how many went.
+    pub fn expire_queued(&self) -> usize {
+        let lifetime = self.config.queued_lifetime;
+        let mut inner = self.inner.lock();
+        let Inner { senders, by_hash, .. } = &mut *inner;
+        let mut dropped = 0;
+        let mut emptied = Vec::new();
+        for (address, queue) in senders.iter_mut() {
+            let pending = queue.pending_len();
+            let stale: Vec<u64> = queue
+                .txs
+                .iter()
+                .skip(pending)
+                .filter(|(_, e)| e.since.elapsed() >= lifetime)
+                .map(|(n, _)| *n)
+                .collect();
+            for n in stale {
+                if let Some(e) = queue.txs.remove(&n) {
+                    by_hash.remove(&e.tx.hash);
+                    dropped += 1;
+                }
+            }
+            if queue.txs.is_empty() {
+                emptied.push(*address);
+            }
+        }
+        for address in emptied {
+            senders.remove(&address);
+        }
+        dropped
     }
 
     /// A pooled transaction by hash.

@@ -17,6 +17,9 @@ use std::{
 pub(crate) struct Entry {
     pub(crate) tx: Arc<ReadyTx>,
     pub(crate) arrival: u64,
+    /// When it entered the pool (queued transactions expire; wall clock is fine here, the pool
+    /// is not consensus).
+    pub(crate) since: std::time::Instant,
 }
 
 #[derive(Debug, Default)]

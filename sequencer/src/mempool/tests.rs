@@ -131,7 +131,7 @@ fn balance_covers_all_pending_costs() {
 
 #[test]
 fn limits_and_eviction() {
-    let pool = Mempool::new(PoolConfig { max_txs: 3, max_per_sender: 2, price_bump: 10 });
+    let pool = Mempool::new(PoolConfig { max_txs: 3, max_per_sender: 2, ..PoolConfig::default() });
     let (a, b, c) = (key(1), key(2), key(3));
     pool.add(tx(&a, 0, 10 * GWEI, GWEI), rich(), 1, U256::ZERO).expect("a0");
     pool.add(tx(&a, 1, 10 * GWEI, GWEI), rich(), 1, U256::ZERO).expect("a1");
@@ -194,4 +194,20 @@ fn fee_cap_below_base_fee_is_refused() {
         .add(tx(&key(1), 0, GWEI, 1), rich(), 2 * GWEI as u64, U256::ZERO)
         .expect_err("below base fee");
     assert!(matches!(err, PoolError::FeeCapTooLow { .. }));
+}
+
+#[test]
+fn queued_transactions_expire_pending_ones_stay() {
+    let pool = Mempool::new(PoolConfig {
+        queued_lifetime: std::time::Duration::ZERO,
+        ..PoolConfig::default()
+    });
+    let a = key(1);
+    pool.add(tx(&a, 0, 10 * GWEI, GWEI), rich(), 1, U256::ZERO).expect("pending");
+    pool.add(tx(&a, 5, 10 * GWEI, GWEI), rich(), 1, U256::ZERO).expect("queued");
+    assert_eq!(pool.expire_queued(), 1);
+    assert_eq!(pool.status(), PoolStatus { pending: 1, queued: 0 });
+    let fresh = Mempool::new(PoolConfig::default());
+    fresh.add(tx(&a, 5, 10 * GWEI, GWEI), rich(), 1, U256::ZERO).expect("queued");
+    assert_eq!(fresh.expire_queued(), 0);
 }
