@@ -141,6 +141,15 @@ fn predeploys() -> Result<BTreeMap<Address, GenesisAccount>, GenesisError> {
             ..Default::default()
         },
     );
+    // Stateful precompiles keep their registrations in their own storage. A nonce of 1 keeps
+    // the accounts non-empty, so EIP-161 never clears them (and their storage) when touched.
+    for precompile in [
+        ol_precompiles::abi::INFLUENCE_ADDRESS,
+        ol_precompiles::abi::TOKEN_ATTRIBUTION_ADDRESS,
+        ol_precompiles::abi::ADAPTER_REGISTRY_ADDRESS,
+    ] {
+        alloc.insert(precompile, GenesisAccount { nonce: 1, ..Default::default() });
+    }
     alloc.insert(
         eip4788::BEACON_ROOTS_ADDRESS,
         GenesisAccount {

@@ -10,6 +10,7 @@ mod determinism;
 mod dev_methods;
 mod differential;
 mod harness;
+mod precompiles;
 mod provider;
 mod rpc_errors;
 mod rpc_methods;

@@ -1,7 +1,7 @@
 //! The one place that builds EVMs: the sequencer, `eth_call` and (later) the prover all go
 //! through [`NodeEvm`], so an upgrade of the revm stack or a new precompile touches this file.
 
-use alloy_evm::{EvmEnv, EvmFactory};
+use alloy_evm::{Evm, EvmEnv, EvmFactory};
 use alloy_hardforks::ForkCondition;
 use alloy_op_evm::{OpEvmFactory, block::OpAlloyReceiptBuilder};
 use alloy_op_hardforks::{OpChainHardforks, OpHardfork};
@@ -13,9 +13,51 @@ use revm::{
     context_interface::block::BlobExcessGasAndPrice,
 };
 
-/// The EVM factory of the node. Custom precompiles (attribution, adapter registry) plug in here
-/// through alloy-evm's precompile map.
-pub type NodeEvmFactory = OpEvmFactory;
+pub mod attribution;
+
+/// The EVM factory of the node: OP's, with OpenLedger's precompiles added to alloy-evm's
+/// precompile map (the one hook revm supports for this). Every EVM the node runs — blocks,
+/// `eth_call`, tracing, the prover — comes from here.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NodeEvmFactory(OpEvmFactory);
+
+fn with_precompiles<E: Evm<Precompiles = alloy_evm::precompiles::PrecompilesMap>>(mut evm: E) -> E {
+    evm.precompiles_mut().extend_precompiles([(
+        ol_precompiles::abi::INFLUENCE_ADDRESS,
+        attribution::influence_precompile(),
+    )]);
+    evm
+}
+
+impl EvmFactory for NodeEvmFactory {
+    type Evm<DB: alloy_evm::Database, I: revm::Inspector<alloy_op_evm::OpEvmContext<DB>>> =
+        <OpEvmFactory as EvmFactory>::Evm<DB, I>;
+    type Context<DB: alloy_evm::Database> = <OpEvmFactory as EvmFactory>::Context<DB>;
+    type Tx = <OpEvmFactory as EvmFactory>::Tx;
+    type Error<DBError: core::error::Error + Send + Sync + 'static> =
+        <OpEvmFactory as EvmFactory>::Error<DBError>;
+    type HaltReason = <OpEvmFactory as EvmFactory>::HaltReason;
+    type Spec = <OpEvmFactory as EvmFactory>::Spec;
+    type BlockEnv = <OpEvmFactory as EvmFactory>::BlockEnv;
+    type Precompiles = <OpEvmFactory as EvmFactory>::Precompiles;
+
+    fn create_evm<DB: alloy_evm::Database>(
+        &self,
+        db: DB,
+        input: EvmEnv<OpSpecId, BlockEnv>,
+    ) -> Self::Evm<DB, revm::inspector::NoOpInspector> {
+        with_precompiles(self.0.create_evm(db, input))
+    }
+
+    fn create_evm_with_inspector<DB: alloy_evm::Database, I: revm::Inspector<Self::Context<DB>>>(
+        &self,
+        db: DB,
+        input: EvmEnv<OpSpecId, BlockEnv>,
+        inspector: I,
+    ) -> Self::Evm<DB, I> {
+        with_precompiles(self.0.create_evm_with_inspector(db, input, inspector))
+    }
+}
 
 /// The block executor factory: OP's executor over our EVM factory.
 pub type NodeExecutorFactory =

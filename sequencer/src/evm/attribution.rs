@@ -1,0 +1,412 @@
+//! The influence-attribution precompile (`0x…0A01`) wired into the EVM.
+//!
+//! Everything it registers lives in its own account's storage, written through the journal
+//! (`PrecompileInput::internals`): registrations revert with their frame, commit to the state
+//! root, appear in change sets and proofs, and re-execute identically. Scoring reads the points
+//! back from storage, so a result depends only on the state, never on a cache.
+//!
+//! Storage layout (all keys are keccak256 of the ABI-encoded tuple, as Solidity mappings):
+//! ```text
+//! keccak("ol.influence.next")                    next datanet id (ids start at 1)
+//! keccak(id, "meta")                             owner (bits 0..160) | dim (160..176)
+//!                                                | points (176..208) | contributors (208..240)
+//! keccak(id, contributor, "seen")                1 once the contributor has a point
+//! keccak(id, "points") + i * (1 + ⌈dim/32⌉)      point i: contributor, then the sketch packed
+//!                                                32 int8 values per slot
+//! ```
+//!
+//! Gas: the crate's compute schedule (`ol_precompiles::gas`) plus state access priced like the
+//! EVM's: 20,000 per storage slot written (state growth, as SSTORE of a new slot) and 200 per
+//! slot read while scoring. All of it is charged before any work.
+
+use alloy_evm::precompiles::{DynPrecompile, PrecompileInput};
+use alloy_primitives::{Address, B256, Bytes, Log, U256, keccak256};
+use alloy_sol_types::{SolCall, SolError, SolEvent, SolValue};
+use ol_precompiles::{
+    abi::{self, IInfluenceAttribution as I, InfluenceCall},
+    gas,
+    influence::{self, Datanet, InfluenceError, InfluenceQuery},
+};
+use revm::precompile::{
+    PrecompileError, PrecompileHalt, PrecompileId, PrecompileOutput, PrecompileResult,
+};
+use std::num::NonZeroU32;
+
+/// Gas per storage slot written (new state, as a fresh SSTORE).
+pub const SLOT_WRITE_GAS: u64 = 20_000;
+/// Gas per storage slot read while scoring.
+pub const SLOT_READ_GAS: u64 = 200;
+/// Gas charged for decoding and rejecting malformed input.
+const DECODE_GAS: u64 = 100;
+
+/// The precompile as alloy-evm wants it.
+pub fn influence_precompile() -> DynPrecompile {
+    DynPrecompile::new_stateful(PrecompileId::custom("ol-influence"), run)
+}
+
+fn key(parts: &[&[u8]]) -> U256 {
+    U256::from_be_bytes(keccak256(parts.concat()).0)
+}
+
+fn word_u64(v: u64) -> [u8; 32] {
+    U256::from(v).to_be_bytes::<32>()
+}
+
+fn next_key() -> U256 {
+    key(&[b"ol.influence.next"])
+}
+
+fn meta_key(id: u64) -> U256 {
+    key(&[&word_u64(id), b"meta"])
+}
+
+fn seen_key(id: u64, who: Address) -> U256 {
+    key(&[&word_u64(id), who.into_word().as_slice(), b"seen"])
+}
+
+fn points_base(id: u64) -> U256 {
+    key(&[&word_u64(id), b"points"])
+}
+
+/// Decoded `meta` slot.
+#[derive(Debug, Clone, Copy, Default)]
+struct Meta {
+    owner: Address,
+    dim: u16,
+    points: u32,
+    contributors: u32,
+}
+
+impl Meta {
+    fn decode(word: U256) -> Option<Self> {
+        if word.is_zero() {
+            return None;
+        }
+        let bytes = word.to_be_bytes::<32>();
+        // Big-endian word: bits 0..160 are the last 20 bytes.
+        let owner = Address::from_slice(&bytes[12..32]);
+        let dim = u16::from_be_bytes([bytes[10], bytes[11]]);
+        let points = u32::from_be_bytes([bytes[6], bytes[7], bytes[8], bytes[9]]);
+        let contributors = u32::from_be_bytes([bytes[2], bytes[3], bytes[4], bytes[5]]);
+        Some(Self { owner, dim, points, contributors })
+    }
+
+    fn encode(&self) -> U256 {
+        let mut bytes = [0u8; 32];
+        bytes[12..32].copy_from_slice(self.owner.as_slice());
+        bytes[10..12].copy_from_slice(&self.dim.to_be_bytes());
+        bytes[6..10].copy_from_slice(&self.points.to_be_bytes());
+        bytes[2..6].copy_from_slice(&self.contributors.to_be_bytes());
+        U256::from_be_bytes(bytes)
+    }
+
+    fn slots_per_point(&self) -> u64 {
+        1 + u64::from(self.dim).div_ceil(32)
+    }
+}
+
+/// What a call produced, before it becomes a `PrecompileOutput`.
+enum Outcome {
+    Ok(u64, Bytes),
+    Revert(u64, Bytes),
+    OutOfGas,
+}
+
+struct Ctx<'a> {
+    input: PrecompileInput<'a>,
+    address: Address,
+}
+
+impl Ctx<'_> {
+    fn sload(&mut self, slot: U256) -> Result<U256, PrecompileError> {
+        self.input
+            .internals
+            .sload(self.address, slot)
+            .map(|s| s.data)
+            .map_err(|e| PrecompileError::Fatal(e.to_string()))
+    }
+
+    fn sstore(&mut self, slot: U256, value: U256) -> Result<(), PrecompileError> {
+        self.input
+            .internals
+            .sstore(self.address, slot, value)
+            .map(|_| ())
+            .map_err(|e| PrecompileError::Fatal(e.to_string()))
+    }
+
+    fn log(&mut self, data: alloy_primitives::LogData) {
+        self.input.internals.log(Log { address: self.address, data });
+    }
+
+    fn meta(&mut self, id: u64) -> Result<Option<Meta>, PrecompileError> {
+        Ok(Meta::decode(self.sload(meta_key(id))?))
+    }
+
+    /// Reads a datanet's points back from storage.
+    fn load(
+        &mut self,
+        id: u64,
+        meta: &Meta,
+    ) -> Result<Result<Datanet, InfluenceError>, PrecompileError> {
+        let mut datanet = match Datanet::new(id, usize::from(meta.dim)) {
+            Ok(d) => d,
+            Err(e) => return Ok(Err(e)),
+        };
+        let base = points_base(id);
+        let per = meta.slots_per_point();
+        let dim = usize::from(meta.dim);
+        let mut sketch = vec![0i8; dim];
+        for i in 0..u64::from(meta.points) {
+            let at = base.wrapping_add(U256::from(i * per));
+            let contributor = Address::from_word(B256::from(self.sload(at)?.to_be_bytes::<32>()));
+            for chunk in 0..per - 1 {
+                let word = self.sload(at.wrapping_add(U256::from(1 + chunk)))?.to_be_bytes::<32>();
+                let start = chunk as usize * 32;
+                let end = (start + 32).min(dim);
+                for (j, byte) in word[..end - start].iter().enumerate() {
+                    sketch[start + j] = *byte as i8;
+                }
+            }
+            if let Err(e) = datanet.push(contributor, &sketch) {
+                return Ok(Err(e));
+            }
+        }
+        Ok(Ok(datanet))
+    }
+}
+
+fn run(input: PrecompileInput<'_>) -> PrecompileResult {
+    let reservoir = input.reservoir;
+    let gas_limit = input.gas;
+    let address = input.target_address;
+    let call = match abi::decode_influence_call(input.data) {
+        Ok(call) => call,
+        Err(e) => {
+            return Ok(PrecompileOutput::revert(
+                DECODE_GAS.min(gas_limit),
+                e.revert_data(),
+                reservoir,
+            ));
+        }
+    };
+    let mut ctx = Ctx { input, address };
+    let outcome = dispatch(&mut ctx, call, gas_limit)?;
+    Ok(match outcome {
+        Outcome::Ok(gas, out) => PrecompileOutput::new(gas, out, reservoir),
+        Outcome::Revert(gas, data) => PrecompileOutput::revert(gas, data, reservoir),
+        Outcome::OutOfGas => PrecompileOutput::halt(PrecompileHalt::OutOfGas, reservoir),
+    })
+}
+
+fn revert(gas: u64, e: &InfluenceError) -> Outcome {
+    Outcome::Revert(gas, abi::influence_revert(e))
+}
+
+fn dispatch(
+    ctx: &mut Ctx<'_>,
+    call: InfluenceCall,
+    limit: u64,
+) -> Result<Outcome, PrecompileError> {
+    let is_static = ctx.input.is_static;
+    let caller = ctx.input.caller;
+    let static_write = || Outcome::Revert(DECODE_GAS, I::StaticCallWrite {}.abi_encode().into());
+    match call {
+        InfluenceCall::createDatanet(c) => {
+            if is_static {
+                return Ok(static_write());
+            }
+            let gas = gas::create_datanet_gas().saturating_add(2 * SLOT_WRITE_GAS);
+            if gas > limit {
+                return Ok(Outcome::OutOfGas);
+            }
+            let dim = usize::from(c.dim);
+            if !(influence::MIN_DIM..=influence::MAX_DIM).contains(&dim) {
+                return Ok(revert(gas, &InfluenceError::InvalidDimension(dim)));
+            }
+            let id = ctx.sload(next_key())?.saturating_to::<u64>().max(1);
+            ctx.sstore(next_key(), U256::from(id + 1))?;
+            ctx.sstore(
+                meta_key(id),
+                Meta { owner: caller, dim: c.dim, points: 0, contributors: 0 }.encode(),
+            )?;
+            ctx.log(
+                I::DatanetCreated { datanetId: id, owner: caller, dim: c.dim }.encode_log_data(),
+            );
+            Ok(Outcome::Ok(gas, I::createDatanetCall::abi_encode_returns(&id).into()))
+        }
+        InfluenceCall::addPoints(c) => {
+            if is_static {
+                return Ok(static_write());
+            }
+            let Some(mut meta) = ctx.meta(c.datanetId)? else {
+                return Ok(Outcome::Revert(
+                    DECODE_GAS,
+                    I::UnknownDatanet { datanetId: c.datanetId }.abi_encode().into(),
+                ));
+            };
+            if meta.owner != caller {
+                return Ok(Outcome::Revert(
+                    DECODE_GAS,
+                    I::NotDatanetOwner { datanetId: c.datanetId, caller }.abi_encode().into(),
+                ));
+            }
+            let n = c.contributors.len() as u64;
+            let dim = u64::from(meta.dim);
+            let writes =
+                n.saturating_mul(meta.slots_per_point()).saturating_add(n).saturating_add(1);
+            let gas =
+                gas::add_points_gas(n, dim).saturating_add(writes.saturating_mul(SLOT_WRITE_GAS));
+            if gas > limit {
+                return Ok(Outcome::OutOfGas);
+            }
+            let expected = c.contributors.len().saturating_mul(usize::from(meta.dim));
+            if c.sketches.len() != expected {
+                return Ok(revert(
+                    gas,
+                    &InfluenceError::BatchLength {
+                        contributors: c.contributors.len(),
+                        expected,
+                        got: c.sketches.len(),
+                    },
+                ));
+            }
+            let first = meta.points;
+            if u64::from(first).saturating_add(n) > u64::from(u32::MAX) {
+                return Ok(revert(gas, &InfluenceError::DatanetFull(c.datanetId)));
+            }
+            let base = points_base(c.datanetId);
+            let per = meta.slots_per_point();
+            for (k, contributor) in c.contributors.iter().enumerate() {
+                let at = base.wrapping_add(U256::from((u64::from(first) + k as u64) * per));
+                ctx.sstore(at, U256::from_be_bytes(contributor.into_word().0))?;
+                let sketch =
+                    &c.sketches[k * usize::from(meta.dim)..(k + 1) * usize::from(meta.dim)];
+                for (chunk, bytes) in sketch.chunks(32).enumerate() {
+                    let mut word = [0u8; 32];
+                    word[..bytes.len()].copy_from_slice(bytes);
+                    ctx.sstore(at.wrapping_add(U256::from(1 + chunk)), U256::from_be_bytes(word))?;
+                }
+                let seen = seen_key(c.datanetId, *contributor);
+                if ctx.sload(seen)?.is_zero() {
+                    ctx.sstore(seen, U256::from(1))?;
+                    meta.contributors = meta.contributors.saturating_add(1);
+                }
+            }
+            meta.points = first + n as u32;
+            ctx.sstore(meta_key(c.datanetId), meta.encode())?;
+            ctx.log(
+                I::PointsAdded { datanetId: c.datanetId, firstIndex: first, count: n as u32 }
+                    .encode_log_data(),
+            );
+            Ok(Outcome::Ok(gas, I::addPointsCall::abi_encode_returns(&first).into()))
+        }
+        InfluenceCall::score(c) => {
+            score(ctx, &c.datanetIds, &c.querySketch, c.topK, c.topPoints, limit, false)
+        }
+        InfluenceCall::recordScore(c) => {
+            if is_static {
+                return Ok(static_write());
+            }
+            score(ctx, &c.datanetIds, &c.querySketch, c.topK, c.topPoints, limit, true)
+        }
+        InfluenceCall::datanetInfo(c) => {
+            let gas = SLOT_READ_GAS;
+            let Some(meta) = ctx.meta(c.datanetId)? else {
+                return Ok(Outcome::Revert(
+                    gas,
+                    I::UnknownDatanet { datanetId: c.datanetId }.abi_encode().into(),
+                ));
+            };
+            let out = (meta.owner, meta.dim, meta.points, meta.contributors).abi_encode_params();
+            Ok(Outcome::Ok(gas, out.into()))
+        }
+    }
+}
+
+/// Most datanets one query may name.
+pub const MAX_QUERY_DATANETS: usize = 16;
+
+fn score(
+    ctx: &mut Ctx<'_>,
+    ids: &[u64],
+    query: &Bytes,
+    top_k: u32,
+    top_points: u8,
+    limit: u64,
+    record: bool,
+) -> Result<Outcome, PrecompileError> {
+    if ids.is_empty() || ids.len() > MAX_QUERY_DATANETS {
+        return Ok(Outcome::Revert(
+            DECODE_GAS,
+            I::DatanetCount { got: U256::from(ids.len()) }.abi_encode().into(),
+        ));
+    }
+    let mut metas = Vec::with_capacity(ids.len());
+    for id in ids {
+        let Some(meta) = ctx.meta(*id)? else {
+            return Ok(Outcome::Revert(
+                DECODE_GAS,
+                I::UnknownDatanet { datanetId: *id }.abi_encode().into(),
+            ));
+        };
+        metas.push(meta);
+    }
+    let points: u64 = metas.iter().map(|m| u64::from(m.points)).sum();
+    let slots: u64 =
+        metas.iter().map(|m| u64::from(m.points).saturating_mul(m.slots_per_point())).sum();
+    let dim = metas.first().map(|m| u64::from(m.dim)).unwrap_or_default();
+    let gas = gas::score_gas(ids.len() as u64, points, dim)
+        .saturating_add(slots.saturating_mul(SLOT_READ_GAS))
+        .saturating_add(if record { 2 * SLOT_WRITE_GAS } else { 0 });
+    if gas > limit {
+        return Ok(Outcome::OutOfGas);
+    }
+    let mut datanets = Vec::with_capacity(ids.len());
+    for (id, meta) in ids.iter().zip(&metas) {
+        match ctx.load(*id, meta)? {
+            Ok(d) => datanets.push(d),
+            Err(e) => return Ok(revert(gas, &e)),
+        }
+    }
+    let sketch = abi::sketch_from_bytes(query);
+    let refs: Vec<&Datanet> = datanets.iter().collect();
+    let q = InfluenceQuery {
+        sketch: &sketch,
+        top_k: NonZeroU32::new(top_k),
+        top_points: usize::from(top_points),
+    };
+    let result = match influence::score(&refs, &q) {
+        Ok(r) => r,
+        Err(e) => return Ok(revert(gas, &e)),
+    };
+    if record {
+        let shares = result
+            .shares
+            .iter()
+            .map(|s| I::Share { contributor: s.contributor, bps: s.bps })
+            .collect();
+        let caller = ctx.input.caller;
+        ctx.log(
+            I::InfluenceScored { caller, queryHash: keccak256(query), shares }.encode_log_data(),
+        );
+    }
+    Ok(Outcome::Ok(gas, abi::encode_influence_result(&result)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn meta_roundtrip() {
+        let m =
+            Meta { owner: Address::repeat_byte(7), dim: 256, points: 123_456, contributors: 42 };
+        let back = Meta::decode(m.encode()).expect("non-zero");
+        assert_eq!(
+            (back.owner, back.dim, back.points, back.contributors),
+            (m.owner, 256, 123_456, 42)
+        );
+        assert!(Meta::decode(U256::ZERO).is_none());
+        assert_eq!(m.slots_per_point(), 9);
+    }
+}
