@@ -68,6 +68,12 @@ fn points_base(id: u64) -> U256 {
     key(&[&word_u64(id), b"points"])
 }
 
+/// Whether datanet `id` exists in the influence precompile, reading its storage through `sload`
+/// (used by the adapter registry to check training datanets).
+pub fn influence_datanet_exists(mut sload: impl FnMut(Address, U256) -> U256, id: u64) -> bool {
+    !sload(ol_precompiles::abi::INFLUENCE_ADDRESS, meta_key(id)).is_zero()
+}
+
 /// Decoded `meta` slot.
 #[derive(Debug, Clone, Copy, Default)]
 struct Meta {
@@ -179,6 +185,15 @@ fn run(input: PrecompileInput<'_>) -> PrecompileResult {
     let reservoir = input.reservoir;
     let gas_limit = input.gas;
     let address = input.target_address;
+    // Registrations live in the precompile's own storage: DELEGATECALL / CALLCODE (which would
+    // run it against the caller's storage) are refused.
+    if input.target_address != input.bytecode_address {
+        return Ok(PrecompileOutput::revert(
+            DECODE_GAS.min(input.gas),
+            abi::DecodeError::Malformed.revert_data(),
+            reservoir,
+        ));
+    }
     let call = match abi::decode_influence_call(input.data) {
         Ok(call) => call,
         Err(e) => {

@@ -13,6 +13,7 @@ use revm::{
     context_interface::block::BlobExcessGasAndPrice,
 };
 
+pub mod adapters;
 pub mod attribution;
 
 /// The EVM factory of the node: OP's, with OpenLedger's precompiles added to alloy-evm's
@@ -22,10 +23,10 @@ pub mod attribution;
 pub struct NodeEvmFactory(OpEvmFactory);
 
 fn with_precompiles<E: Evm<Precompiles = alloy_evm::precompiles::PrecompilesMap>>(mut evm: E) -> E {
-    evm.precompiles_mut().extend_precompiles([(
-        ol_precompiles::abi::INFLUENCE_ADDRESS,
-        attribution::influence_precompile(),
-    )]);
+    evm.precompiles_mut().extend_precompiles([
+        (ol_precompiles::abi::INFLUENCE_ADDRESS, attribution::influence_precompile()),
+        (ol_precompiles::abi::ADAPTER_REGISTRY_ADDRESS, adapters::adapter_precompile()),
+    ]);
     evm
 }
 

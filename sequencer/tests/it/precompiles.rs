@@ -140,3 +140,140 @@ async fn influence_precompile_registers_and_scores_on_chain() {
     assert_ne!(proof["result"]["storageHash"], json!(format!("{}", alloy_trie::EMPTY_ROOT_HASH)));
     let _ = U256::ZERO;
 }
+
+mod adapters {
+    use super::*;
+    use alloy_primitives::B256;
+    use ol_precompiles::abi::{ADAPTER_REGISTRY_ADDRESS, IAdapterRegistry as A};
+
+    async fn send_to(url: &str, from: &str, to: Address, data: Vec<u8>) -> Value {
+        let v = call(
+            url,
+            "eth_sendTransaction",
+            json!([{"from": from, "to": to, "data": Bytes::from(data), "gas": "0x1e8480"}]),
+        )
+        .await;
+        let hash = v["result"].clone();
+        assert!(hash.is_string(), "{v}");
+        for _ in 0..100 {
+            let r = call(url, "eth_getTransactionReceipt", json!([hash])).await["result"].clone();
+            if !r.is_null() {
+                return r;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+        }
+        panic!("no receipt");
+    }
+
+    async fn view(url: &str, from: &str, data: Vec<u8>) -> Result<Bytes, Bytes> {
+        let v = call(url, "eth_call", json!([{"from": from, "to": ADAPTER_REGISTRY_ADDRESS, "data": Bytes::from(data)}, "latest"])).await;
+        match v.get("result") {
+            Some(r) => Ok(serde_json::from_value(r.clone()).expect("bytes")),
+            None => Err(serde_json::from_value(v["error"]["data"].clone()).expect("revert data")),
+        }
+    }
+
+    fn params(datanets: Vec<u64>) -> A::AdapterParams {
+        A::AdapterParams {
+            baseModelId: B256::repeat_byte(0xba),
+            weightsHash: B256::repeat_byte(0x77),
+            rank: 16,
+            alpha: 32,
+            targetModules: 0b11,
+            trainingDatanets: datanets,
+            uri: "ipfs://adapter-v1".into(),
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn adapter_registry_on_chain() {
+        let (node, _dir) = TestNode::fresh(&[]);
+        let url = node.url.as_str();
+        // Training datanets must exist in the influence precompile.
+        let err = view(url, ADDR0, A::registerAdapterCall { params: params(vec![1]) }.abi_encode())
+            .await
+            .expect_err("unknown datanet");
+        assert!(A::UnknownDatanet::abi_decode(&err).is_ok());
+        let r =
+            send_to(url, ADDR0, INFLUENCE_ADDRESS, I::createDatanetCall { dim: 64 }.abi_encode())
+                .await;
+        assert_eq!(r["status"], "0x1");
+
+        let r = send_to(
+            url,
+            ADDR0,
+            ADAPTER_REGISTRY_ADDRESS,
+            A::registerAdapterCall { params: params(vec![1]) }.abi_encode(),
+        )
+        .await;
+        assert_eq!(r["status"], "0x1", "{r}");
+        let out =
+            view(url, ADDR0, A::getAdapterCall { id: 1 }.abi_encode()).await.expect("adapter");
+        let adapter = A::getAdapterCall::abi_decode_returns(&out).expect("decodes");
+        assert_eq!(adapter.owner, ADDR0.parse::<Address>().expect("addr"));
+        assert_eq!(adapter.params.uri, "ipfs://adapter-v1");
+        assert_eq!(adapter.params.trainingDatanets, vec![1]);
+        assert_eq!(adapter.version, 1);
+
+        // Only the owner makes new versions; versions link to their parent.
+        let err = view(
+            url,
+            ADDR1,
+            A::newVersionCall { parentId: 1, params: params(vec![1]) }.abi_encode(),
+        )
+        .await
+        .expect_err("not owner");
+        assert!(A::NotOwner::abi_decode(&err).is_ok());
+        let r = send_to(
+            url,
+            ADDR0,
+            ADAPTER_REGISTRY_ADDRESS,
+            A::newVersionCall { parentId: 1, params: params(vec![]) }.abi_encode(),
+        )
+        .await;
+        assert_eq!(r["status"], "0x1");
+        let out = view(url, ADDR0, A::versionsCall { id: 2 }.abi_encode()).await.expect("versions");
+        assert_eq!(A::versionsCall::abi_decode_returns(&out).expect("decodes"), vec![1, 2]);
+        let out = view(
+            url,
+            ADDR0,
+            A::adaptersByOwnerCall { owner: ADDR0.parse().expect("addr"), offset: 0, limit: 10 }
+                .abi_encode(),
+        )
+        .await
+        .expect("list");
+        assert_eq!(A::adaptersByOwnerCall::abi_decode_returns(&out).expect("decodes"), vec![1, 2]);
+
+        // Lifecycle: revoked is final.
+        let r = send_to(
+            url,
+            ADDR0,
+            ADAPTER_REGISTRY_ADDRESS,
+            A::setStatusCall { id: 1, status: A::Status::Revoked }.abi_encode(),
+        )
+        .await;
+        assert_eq!(r["status"], "0x1");
+        let err = view(
+            url,
+            ADDR0,
+            A::newVersionCall { parentId: 1, params: params(vec![]) }.abi_encode(),
+        )
+        .await
+        .expect_err("revoked");
+        assert!(A::AdapterRevoked::abi_decode(&err).is_ok());
+        let err =
+            view(url, ADDR0, A::setStatusCall { id: 1, status: A::Status::Active }.abi_encode())
+                .await
+                .expect_err("final");
+        assert!(A::InvalidTransition::abi_decode(&err).is_ok());
+        // Invalid parameters are refused with their own errors.
+        let mut bad = params(vec![]);
+        bad.rank = 0;
+        let err = view(url, ADDR0, A::registerAdapterCall { params: bad }.abi_encode())
+            .await
+            .expect_err("rank");
+        assert!(A::InvalidRank::abi_decode(&err).is_ok());
+        let out = view(url, ADDR0, A::adapterCountCall {}.abi_encode()).await.expect("count");
+        assert_eq!(A::adapterCountCall::abi_decode_returns(&out).expect("decodes"), 2);
+    }
+}
