@@ -284,17 +284,7 @@ fn dispatch(
                 return write_guard();
             }
             let params: AdapterParams = c.params.into();
-            let slots = 4
-                + params.training_datanets.len().div_ceil(4) as u64
-                + params.uri.len().div_ceil(32) as u64
-                + 5;
-            let gas = charge(
-                gas::register_adapter_gas(
-                    params.uri.len() as u64,
-                    params.training_datanets.len() as u64,
-                )
-                .saturating_add(slots.saturating_mul(SLOT_WRITE_GAS)),
-            )?;
+            let gas = charge(new_record_gas(&params))?;
             let adapter = match adapters::register(&view, caller, params) {
                 Ok(a) => a,
                 Err(e) => return fail(gas, &e),
@@ -306,17 +296,7 @@ fn dispatch(
                 return write_guard();
             }
             let params: AdapterParams = c.params.into();
-            let slots = 4
-                + params.training_datanets.len().div_ceil(4) as u64
-                + params.uri.len().div_ceil(32) as u64
-                + 5;
-            let gas = charge(
-                gas::register_adapter_gas(
-                    params.uri.len() as u64,
-                    params.training_datanets.len() as u64,
-                )
-                .saturating_add(slots.saturating_mul(SLOT_WRITE_GAS)),
-            )?;
+            let gas = charge(new_record_gas(&params))?;
             let adapter = match adapters::new_version(&view, caller, c.parentId, params) {
                 Ok(a) => a,
                 Err(e) => return fail(gas, &e),
@@ -394,6 +374,15 @@ fn dispatch(
             Ok((gas, I::adapterCountCall::abi_encode_returns(&view.adapter_count()).into()))
         }
     }
+}
+
+/// Gas of a new record: the crate's compute schedule plus every slot it writes (record header,
+/// datanets, URI, two list entries, two list lengths, the count).
+fn new_record_gas(params: &AdapterParams) -> u64 {
+    let datanets = params.training_datanets.len() as u64;
+    let uri = params.uri.len() as u64;
+    let slots = 4 + datanets.div_ceil(4) + uri.div_ceil(32) + 5;
+    gas::register_adapter_gas(uri, datanets).saturating_add(slots.saturating_mul(SLOT_WRITE_GAS))
 }
 
 fn finish_new(store: &RefCell<Store<'_>>, adapter: &Adapter, gas: u64) -> Outcome {
