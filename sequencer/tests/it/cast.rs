@@ -146,3 +146,36 @@ fn forge_script_broadcasts() {
         (before.parse().expect("nonce"), after.parse().expect("nonce"));
     assert_eq!(after, before + 3, "two deployments and one call");
 }
+
+#[test]
+fn cast_run_replays_a_transaction_with_a_trace() {
+    let (node, _dir) = TestNode::fresh(&[]);
+    let url = node.url.as_str();
+    let reverter = deploy(url, "Reverter", &[]);
+    let out = cast_ok(&[
+        "send",
+        "--rpc-url",
+        url,
+        "--private-key",
+        KEY0,
+        "--json",
+        &reverter,
+        "ping()",
+        "--value",
+        "5",
+    ]);
+    let receipt: serde_json::Value = serde_json::from_str(&out).expect("receipt json");
+    let hash = receipt["transactionHash"].as_str().expect("hash").to_string();
+    // Foundry recognises OP-stack blocks (the L1-attributes deposit opens each one) only for
+    // chain ids it knows, so users of this chain set FOUNDRY_OPTIMISM=true (or `optimism = true`
+    // in foundry.toml), as README.md says.
+    let (ok, out, err) = run(Command::new(foundry("cast")).env("FOUNDRY_OPTIMISM", "true").args([
+        "run",
+        "--rpc-url",
+        url,
+        &hash,
+    ]));
+    assert!(ok, "cast run failed:\n{out}\n{err}");
+    assert!(out.contains("Ping"), "trace shows the event: {out}");
+    assert!(out.contains("Transaction successfully executed"), "{out}");
+}
