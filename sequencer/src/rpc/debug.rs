@@ -305,11 +305,7 @@ impl DebugApi {
         opts: Option<GethDebugTracingCallOptions>,
     ) -> RpcResult<GethTrace> {
         let opts = opts.unwrap_or_default();
-        if opts.state_overrides.is_some() || opts.block_overrides.is_some() {
-            return Err(RpcError::Unsupported(
-                "state and block overrides are not supported by debug_traceCall yet".into(),
-            ));
-        }
+        let (state_overrides, block_overrides) = (opts.state_overrides, opts.block_overrides);
         let number =
             self.block_number(block.unwrap_or(BlockId::Number(BlockNumberOrTag::Latest))).await?;
         let header = self.chain.store.header(number).await?.ok_or(RpcError::HeaderNotFound)?;
@@ -324,6 +320,18 @@ impl DebugApi {
             env.cfg_env.disable_base_fee = request.gas_price.is_none()
                 && request.max_fee_per_gas.is_none()
                 && request.max_priority_fee_per_gas.is_none();
+            let mut db: HistoryDb = CacheDB::new(WrapDatabaseRef(HistoricalState::new(
+                this.chain.store.clone(),
+                number,
+                handle,
+            )));
+            if let Some(overrides) = state_overrides {
+                alloy_evm::overrides::apply_state_overrides(overrides, &mut db)
+                    .map_err(|e| RpcError::InvalidParams(e.to_string()))?;
+            }
+            if let Some(overrides) = block_overrides {
+                alloy_evm::overrides::apply_block_overrides(overrides, &mut db, &mut env.block_env);
+            }
             let mut request = request;
             request.gas = Some(request.gas.unwrap_or(this.gas_cap).min(this.gas_cap));
             let base: TxEnv = request
@@ -334,11 +342,6 @@ impl DebugApi {
                 enveloped_tx: Some(Bytes::new()),
                 deposit: Default::default(),
             });
-            let mut db: HistoryDb = CacheDB::new(WrapDatabaseRef(HistoricalState::new(
-                this.chain.store.clone(),
-                number,
-                handle,
-            )));
             match this.trace_one(
                 &mut db,
                 &env,

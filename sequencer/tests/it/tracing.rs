@@ -93,6 +93,15 @@ async fn traces_of_transactions_blocks_and_calls() {
     .await;
     assert!(reverted["error"].is_string() || reverted["output"].is_string(), "{reverted}");
 
+    // State overrides apply to traced calls: code placed at an empty address runs.
+    let overridden = call(
+        &url,
+        "debug_traceCall",
+        json!([{"to": "0x00000000000000000000000000000000000000cc"}, "latest", {"tracer": "callTracer", "stateOverrides": {"0x00000000000000000000000000000000000000cc": {"code": "0x602a60005260206000f3"}}}]),
+    )
+    .await;
+    assert_eq!(overridden["output"], json!(format!("0x{:064x}", 42)), "{overridden}");
+
     // Unknown transaction: a clear error.
     let body = json!({"jsonrpc":"2.0","id":1,"method":"debug_traceTransaction","params":[format!("0x{}", "11".repeat(32)), {}]});
     let (_, v) = raw_rpc(&url, body.to_string()).await;
