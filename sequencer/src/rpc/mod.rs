@@ -1,5 +1,6 @@
 //! JSON-RPC over HTTP and WebSocket (jsonrpsee), with geth's error shapes and request limits.
 
+pub mod attribution;
 pub mod convert;
 pub mod debug;
 pub mod dev;
@@ -108,6 +109,7 @@ pub fn module(
     let mut module = RpcModule::new(());
     let eth = EthApi::new(chain.clone(), config.eth.clone());
     module.merge(eth.clone().into_rpc())?;
+    let eth_for_ol = eth.clone();
     let dev = dev::DevApi::new(chain.clone(), eth.clone(), dev_keys);
     module.merge(dev::EthDevRpcServer::into_rpc(dev.clone()))?;
     module.merge(dev::EvmRpcServer::into_rpc(dev.clone()))?;
@@ -124,6 +126,9 @@ pub fn module(
     module.merge(NetRpcServer::into_rpc(misc.clone()))?;
     module.merge(Web3RpcServer::into_rpc(misc.clone()))?;
     module.merge(OlRpcServer::into_rpc(misc))?;
+    module.merge(attribution::OlAttributionRpcServer::into_rpc(
+        attribution::AttributionApi::new(eth_for_ol),
+    ))?;
     Ok(module)
 }
 

@@ -136,6 +136,27 @@ async fn influence_precompile_registers_and_scores_on_chain() {
     let r = send(url, ADDR0, record.abi_encode(), None).await;
     assert_eq!(r["status"], "0x1", "{r}");
     assert_eq!(r["logs"].as_array().map(Vec::len), Some(1));
+    // The ol_ namespace reads the recorded attribution and the datanet's statistics.
+    let recorded =
+        call(url, "ol_attribution", json!([r["transactionHash"]])).await["result"].clone();
+    let shares: Vec<(Address, u16)> = recorded[0]["shares"]
+        .as_array()
+        .expect("shares")
+        .iter()
+        .map(|s| {
+            (
+                s["contributor"].as_str().expect("addr").parse().expect("addr"),
+                s["bps"].as_u64().expect("bps") as u16,
+            )
+        })
+        .collect();
+    assert_eq!(shares, want_shares);
+    let stats = call(url, "ol_datanet", json!([1])).await["result"].clone();
+    assert_eq!(
+        (stats["points"].clone(), stats["contributors"].clone(), stats["dim"].clone()),
+        (json!(3), json!(2), json!(64))
+    );
+    assert!(call(url, "ol_datanet", json!([99])).await["result"].is_null());
     let proof = call(url, "eth_getProof", json!([INFLUENCE_ADDRESS, [], "latest"])).await;
     assert_ne!(proof["result"]["storageHash"], json!(format!("{}", alloy_trie::EMPTY_ROOT_HASH)));
     let _ = U256::ZERO;
@@ -273,6 +294,10 @@ mod adapters {
             .await
             .expect_err("rank");
         assert!(A::InvalidRank::abi_decode(&err).is_ok());
+        let info = call(url, "ol_adapter", json!([2])).await["result"].clone();
+        assert_eq!(info["lineage"], json!([1, 2]));
+        assert_eq!(info["version"], json!(2));
+        assert_eq!(call(url, "ol_adapter", json!([1])).await["result"]["status"], "revoked");
         let out = view(url, ADDR0, A::adapterCountCall {}.abi_encode()).await.expect("count");
         assert_eq!(A::adapterCountCall::abi_decode_returns(&out).expect("decodes"), 2);
     }
