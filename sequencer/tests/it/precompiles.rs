@@ -157,6 +157,35 @@ async fn influence_precompile_registers_and_scores_on_chain() {
         (json!(3), json!(2), json!(64))
     );
     assert!(call(url, "ol_datanet", json!([99])).await["result"].is_null());
+    // Through a contract: a write under STATICCALL fails, a read succeeds; DELEGATECALL (which
+    // would use the caller's storage) is refused. Runtime code: copy calldata, call 0x0A01 with
+    // it (STATICCALL 0xfa or DELEGATECALL 0xf4), return the success flag as a word.
+    for (address, opcode) in [
+        ("0x00000000000000000000000000000000000000f1", "fa"),
+        ("0x00000000000000000000000000000000000000f2", "f4"),
+    ] {
+        let code = format!("0x365f5f375f5f365f610a015a{opcode}5f5260205ff3");
+        assert_eq!(call(url, "anvil_setCode", json!([address, code])).await["result"], true);
+    }
+    let flag = |v: &Value| v["result"].as_str().map(|s| s.ends_with('1'));
+    let create = Bytes::from(I::createDatanetCall { dim: 64 }.abi_encode());
+    let read = Bytes::from(I::datanetInfoCall { datanetId: 1 }.abi_encode());
+    let static_write = call(url, "eth_call", json!([{"to": "0x00000000000000000000000000000000000000f1", "data": create.clone()}, "latest"])).await;
+    assert_eq!(flag(&static_write), Some(false), "{static_write}");
+    let static_read = call(
+        url,
+        "eth_call",
+        json!([{"to": "0x00000000000000000000000000000000000000f1", "data": read}, "latest"]),
+    )
+    .await;
+    assert_eq!(flag(&static_read), Some(true), "{static_read}");
+    let delegated = call(
+        url,
+        "eth_call",
+        json!([{"to": "0x00000000000000000000000000000000000000f2", "data": create}, "latest"]),
+    )
+    .await;
+    assert_eq!(flag(&delegated), Some(false), "{delegated}");
     let proof = call(url, "eth_getProof", json!([INFLUENCE_ADDRESS, [], "latest"])).await;
     assert_ne!(proof["result"]["storageHash"], json!(format!("{}", alloy_trie::EMPTY_ROOT_HASH)));
     let _ = U256::ZERO;
