@@ -16,6 +16,8 @@ step "contracts: forge tests"
 bash contracts/scripts/test.sh
 step "contracts: artifacts are fresh"
 bash contracts/scripts/check-artifacts.sh
+step "contracts: precompile interfaces match the ones the node is built from"
+diff -r precompiles/interfaces contracts/src/interfaces
 
 step "python: reference-test dependencies (numpy)"
 python3 -m pip install -q --disable-pip-version-check -r precompiles/tests/reference/requirements.txt

@@ -29,6 +29,14 @@ const CONTRACTS = {
   OpenPortal: 'src/L1/OpenPortal.sol',
   SettlementInbox: 'src/L1/SettlementInbox.sol',
   AttestationVerifier: 'src/L1/AttestationVerifier.sol',
+  // L2: the $OPEN economy (deployed by script/DeployL2Economy.s.sol).
+  WOPEN: 'src/L2/economy/WOPEN.sol',
+  OpenGovernor: 'src/L2/economy/OpenGovernor.sol',
+  TimelockController: 'node_modules/@openzeppelin/contracts/governance/TimelockController.sol',
+  DatanetRegistry: 'src/L2/economy/DatanetRegistry.sol',
+  ModelRegistry: 'src/L2/economy/ModelRegistry.sol',
+  OpenStaking: 'src/L2/economy/OpenStaking.sol',
+  InferencePayments: 'src/L2/economy/InferencePayments.sol',
 };
 
 function sortKeys(value) {

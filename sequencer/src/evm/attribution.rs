@@ -339,7 +339,7 @@ fn dispatch(
 }
 
 /// Most datanets one query may name.
-pub const MAX_QUERY_DATANETS: usize = 16;
+pub const MAX_QUERY_DATANETS: usize = 64;
 
 fn score(
     ctx: &mut Ctx<'_>,

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.20;
+
+/// @title IInfluenceAttribution
+/// @notice Proof-of-Attribution influence scoring precompile at
+///         0x0000000000000000000000000000000000000A01. Data points are (contributor, int8
+///         gradient sketch) pairs in a datanet of fixed dimension; a query sketch is scored
+///         against every point with exact integer dot products, negatives clipped, optionally only
+///         the top-k points kept, aggregated per contributor and normalized to basis points that
+///         sum to exactly 10,000 (largest remainder, ties to the lower address). All scores zero
+///         means empty results. See docs/PRECOMPILES.md.
+interface IInfluenceAttribution {
+    /// @notice A contributor's share of an attribution, in basis points.
+    struct Share {
+        address contributor;
+        uint16 bps;
+    }
+
+    /// @notice A data point with its clipped score (> 0).
+    struct ScoredPoint {
+        uint64 datanetId;
+        uint32 index;
+        address contributor;
+        uint64 score;
+    }
+
+    /// @notice A datanet was created; the caller owns it.
+    event DatanetCreated(uint64 indexed datanetId, address indexed owner, uint16 dim);
+    /// @notice Points firstIndex..firstIndex+count-1 were added.
+    event PointsAdded(uint64 indexed datanetId, uint32 firstIndex, uint32 count);
+    /// @notice Emitted by recordScore: the shares of one query.
+    event InfluenceScored(address indexed caller, bytes32 indexed queryHash, Share[] shares);
+
+    /// @notice Calldata that does not decode (bad selector length or ABI encoding).
+    error MalformedInput();
+    /// @notice A selector this precompile does not know.
+    error UnknownSelector(bytes4 selector);
+    /// @notice Dimension outside 64..=1024.
+    error InvalidDimension(uint256 got);
+    /// @notice A sketch whose length is not the datanet's dimension.
+    error SketchLength(uint256 expected, uint256 got);
+    /// @notice sketches.length != contributors.length * dim.
+    error BatchLength(uint256 contributors, uint256 expected, uint256 got);
+    /// @notice The datanet would exceed 2^32 - 1 points.
+    error DatanetFull(uint64 datanetId);
+    /// @notice No datanet with this id.
+    error UnknownDatanet(uint64 datanetId);
+    /// @notice Only the datanet's owner may add points.
+    error NotDatanetOwner(uint64 datanetId, address caller);
+    /// @notice A query naming no datanet, or more than the per-query limit.
+    error DatanetCount(uint256 got);
+    /// @notice A datanet named twice in one query.
+    error DuplicateDatanet(uint64 datanetId);
+    /// @notice Query sketch length differs from a datanet's dimension.
+    error DimensionMismatch(uint64 datanetId, uint256 dim, uint256 query);
+    /// @notice A state-changing call under STATICCALL.
+    error StaticCallWrite();
+
+    /// @notice Creates a datanet of sketch dimension `dim`, owned by the caller.
+    function createDatanet(uint16 dim) external returns (uint64 datanetId);
+
+    /// @notice Adds one point per contributor; `sketches` holds their int8 sketches back to back
+    ///         (contributors.length * dim bytes, two's complement). Only the datanet's owner.
+    function addPoints(uint64 datanetId, address[] calldata contributors, bytes calldata sketches)
+        external
+        returns (uint32 firstIndex);
+
+    /// @notice Scores `querySketch` against every point of `datanetIds`. `topK` = 0 keeps every
+    ///         point; `topPoints` (at most 16) bounds the returned points. Shares are sorted by
+    ///         bps descending, then address ascending.
+    function score(uint64[] calldata datanetIds, bytes calldata querySketch, uint32 topK, uint8 topPoints)
+        external
+        view
+        returns (Share[] memory shares, ScoredPoint[] memory top);
+
+    /// @notice Same as score, and emits InfluenceScored with queryHash = keccak256 of the calldata.
+    function recordScore(uint64[] calldata datanetIds, bytes calldata querySketch, uint32 topK, uint8 topPoints)
+        external
+        returns (Share[] memory shares, ScoredPoint[] memory top);
+
+    /// @notice A datanet's owner, dimension and size.
+    function datanetInfo(uint64 datanetId)
+        external
+        view
+        returns (address owner, uint16 dim, uint32 points, uint32 contributors);
+}
