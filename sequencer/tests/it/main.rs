@@ -9,6 +9,7 @@ mod crash;
 mod determinism;
 mod dev_methods;
 mod differential;
+mod economy;
 mod harness;
 mod precompiles;
 mod provider;

@@ -1,0 +1,180 @@
+//! End to end on the node: the $OPEN economy contracts (deployed by their forge script) pay and
+//! settle an inference through the real influence-attribution precompile, and every contributor
+//! claims exactly what the attribution said.
+
+use crate::harness::{KEY0, TestNode, cast_ok, foundry, run, workspace};
+use alloy_primitives::{Address, U256};
+use serde_json::{Value, json};
+use std::{collections::BTreeMap, process::Command};
+
+/// Dev keys 1..=4 (the test mnemonic).
+const KEYS: [&str; 4] = [
+    "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
+    "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
+    "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6",
+    "0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a",
+];
+
+fn addr(key: &str) -> String {
+    cast_ok(&["wallet", "address", "--private-key", key])
+}
+
+fn send(url: &str, key: &str, args: &[&str]) -> Value {
+    let mut all = vec!["send", "--rpc-url", url, "--private-key", key, "--json"];
+    all.extend_from_slice(args);
+    let receipt: Value = serde_json::from_str(&cast_ok(&all)).expect("receipt json");
+    assert_eq!(receipt["status"], "0x1", "{args:?}: {receipt}");
+    receipt
+}
+
+fn sketch(seed: u8) -> String {
+    let bytes: Vec<u8> = (0..64u8).map(|i| i.wrapping_mul(seed).wrapping_add(seed) % 9).collect();
+    format!("0x{}", alloy_primitives::hex::encode(bytes))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn inference_paid_and_settled_through_the_real_precompile() {
+    let (node, _dir) = TestNode::fresh(&[]);
+    let url = node.url.clone();
+
+    // Deploy the economy with its own forge script.
+    let contracts = workspace().join("contracts");
+    let (ok, out, err) = run(Command::new(foundry("forge"))
+        .current_dir(&contracts)
+        .env("FOUNDRY_SOLC", contracts.join("scripts/solc"))
+        .env("FOUNDRY_OFFLINE", "true")
+        .env("FOUNDRY_OPTIMISM", "true")
+        .args([
+            "script",
+            "script/DeployL2Economy.s.sol",
+            "--rpc-url",
+            &url,
+            "--broadcast",
+            "--private-key",
+            KEY0,
+        ]));
+    assert!(ok, "deploy failed:\n{out}\n{err}");
+    let mut deployed = BTreeMap::new();
+    for line in out.lines() {
+        let mut parts = line.split_whitespace();
+        if let (Some(name), Some(address)) = (parts.next(), parts.next())
+            && address.starts_with("0x")
+            && address.len() == 42
+        {
+            deployed.insert(name.to_string(), address.to_string());
+        }
+    }
+    let get = |name: &str| {
+        deployed.get(name).cloned().unwrap_or_else(|| panic!("{name} not deployed: {out}"))
+    };
+    let (datanets, models, payments) =
+        (get("DatanetRegistry"), get("ModelRegistry"), get("InferencePayments"));
+
+    // A curator creates an influence datanet; three contributors each register one sketch.
+    send(
+        &url,
+        KEY0,
+        &[
+            &datanets,
+            "createDatanet(uint8,uint16,uint128,string)",
+            "0",
+            "64",
+            "0",
+            "ipfs://datanet",
+        ],
+    );
+    for (i, key) in KEYS[..3].iter().enumerate() {
+        send(&url, key, &[&datanets, "contributeSketch(uint64,bytes)", "1", &sketch(i as u8 + 1)]);
+    }
+
+    // The model owner registers a model on that datanet (an adapter in the real registry).
+    let fee = 1_000_003u64;
+    let fee_text = fee.to_string();
+    send(
+        &url,
+        KEY0,
+        &[
+            &models,
+            "registerModel((bytes32,bytes32,uint16,uint32,uint32,string),uint64[],uint8,uint128,(uint32,uint32,uint64))",
+            &format!("(0x{},0x{},16,32,3,ipfs://model)", "ba".repeat(32), "77".repeat(32)),
+            "[1]",
+            "0",
+            &fee_text,
+            "(8,0,0)",
+        ],
+    );
+
+    // A user pays; the settler settles with the inference's query sketch.
+    let payer = KEYS[3];
+    send(
+        &url,
+        payer,
+        &[
+            &payments,
+            "payInference(uint64,bytes32)",
+            "1",
+            &format!("0x{}", "00".repeat(32)),
+            "--value",
+            &fee_text,
+        ],
+    );
+    let settled = send(&url, KEY0, &[&payments, "settle(uint256,bytes)", "1", &sketch(5)]);
+    let hash = settled["transactionHash"].as_str().expect("hash");
+
+    // What the precompile said, read back through ol_attribution.
+    let body = json!({"jsonrpc":"2.0","id":1,"method":"ol_attribution","params":[hash]});
+    let (_, v) = crate::harness::raw_rpc(&url, body.to_string()).await;
+    let shares = v["result"][0]["shares"].as_array().expect("recorded shares").clone();
+    assert!(!shares.is_empty(), "{v}");
+    let total_bps: u64 = shares.iter().map(|s| s["bps"].as_u64().expect("bps")).sum();
+    assert_eq!(total_bps, 10_000);
+
+    // Each contributor's claimable balance is pool * bps / 10000, to the wei, and claiming pays it.
+    let split = cast_ok(&[
+        "call",
+        "--rpc-url",
+        &url,
+        &payments,
+        "previewSplit(uint256)(uint256,uint256,uint256,uint256)",
+        &fee_text,
+    ]);
+    let pool: U256 = split
+        .lines()
+        .next()
+        .and_then(|l| l.split_whitespace().next())
+        .expect("pool")
+        .parse()
+        .expect("u256");
+    let mut credited = U256::ZERO;
+    for share in &shares {
+        let who: Address = share["contributor"].as_str().expect("addr").parse().expect("addr");
+        let want = pool * U256::from(share["bps"].as_u64().expect("bps")) / U256::from(10_000u64);
+        let got = cast_ok(&[
+            "call",
+            "--rpc-url",
+            &url,
+            &payments,
+            "claimable(address)(uint256)",
+            &who.to_string(),
+        ]);
+        let got: U256 = got.split_whitespace().next().expect("value").parse().expect("u256");
+        assert_eq!(got, want, "contributor {who}");
+        credited += got;
+        let key = KEYS[..3]
+            .iter()
+            .find(|k| addr(k).eq_ignore_ascii_case(&who.to_string()))
+            .expect("a contributor key");
+        let claim = send(&url, key, &[&payments, "claim()"]);
+        assert_eq!(claim["logs"].as_array().map(Vec::len), Some(1), "one Claimed event");
+        let after = cast_ok(&[
+            "call",
+            "--rpc-url",
+            &url,
+            &payments,
+            "claimable(address)(uint256)",
+            &who.to_string(),
+        ]);
+        assert_eq!(after.split_whitespace().next(), Some("0"));
+    }
+    assert!(credited <= pool && pool - credited < U256::from(10_000u64), "rounding dust only");
+}
