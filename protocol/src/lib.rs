@@ -7,8 +7,10 @@
 //! - [`l1_info`]: the L1-attributes deposit that opens every L2 block.
 //! - [`deposit`]: source hashes of deposit transactions.
 //! - [`output_root`]: the commitment the L1 contracts settle on.
+//! - [`contracts`]: `sol!` bindings of the L1 settlement contracts, from the committed artifacts.
 
 pub mod config;
+pub mod contracts;
 pub mod deposit;
 pub mod l1_info;
 pub mod output_root;
