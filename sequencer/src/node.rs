@@ -182,7 +182,9 @@ impl Chain {
         }
         let rules = StatelessRules {
             chain_id: chain.chain_id,
-            block_gas_limit: chain.gas_limit,
+            // The L1-attributes deposit runs first in every block (up to its 1M gas limit); a
+            // transaction that could never fit after it is refused instead of waiting forever.
+            block_gas_limit: chain.gas_limit.saturating_sub(ol_protocol::l1_info::L1_INFO_GAS),
             max_tx_bytes: options.max_tx_bytes,
             allow_unprotected: options.allow_unprotected,
         };

@@ -15,6 +15,7 @@ use revm::{
 
 pub mod adapters;
 pub mod attribution;
+pub mod tokens;
 
 /// The EVM factory of the node: OP's, with OpenLedger's precompiles added to alloy-evm's
 /// precompile map (the one hook revm supports for this). Every EVM the node runs — blocks,
@@ -25,6 +26,7 @@ pub struct NodeEvmFactory(OpEvmFactory);
 fn with_precompiles<E: Evm<Precompiles = alloy_evm::precompiles::PrecompilesMap>>(mut evm: E) -> E {
     evm.precompiles_mut().extend_precompiles([
         (ol_precompiles::abi::INFLUENCE_ADDRESS, attribution::influence_precompile()),
+        (ol_precompiles::abi::TOKEN_ATTRIBUTION_ADDRESS, tokens::token_precompile()),
         (ol_precompiles::abi::ADAPTER_REGISTRY_ADDRESS, adapters::adapter_precompile()),
     ]);
     evm

@@ -331,3 +331,106 @@ mod adapters {
         assert_eq!(A::adapterCountCall::abi_decode_returns(&out).expect("decodes"), 2);
     }
 }
+
+mod tokens {
+    use super::*;
+    use ol_precompiles::{
+        abi::{ITokenAttribution as T, TOKEN_ATTRIBUTION_ADDRESS, tokens_to_bytes},
+        token_attribution::{self, MergePolicy, TokenIndex, TokenQuery},
+    };
+
+    async fn send_to(url: &str, data: Vec<u8>) -> Value {
+        let v = call(url, "eth_sendTransaction", json!([{"from": ADDR0, "to": TOKEN_ATTRIBUTION_ADDRESS, "data": Bytes::from(data), "gas": "0x1312d00"}])).await;
+        let hash = v["result"].clone();
+        assert!(hash.is_string(), "{v}");
+        for _ in 0..100 {
+            let r = call(url, "eth_getTransactionReceipt", json!([hash])).await["result"].clone();
+            if !r.is_null() {
+                return r;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+        }
+        panic!("no receipt");
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn token_attribution_on_chain_matches_the_pure_implementation() {
+        let (node, _dir) = TestNode::fresh(&[]);
+        let url = node.url.as_str();
+        assert_eq!(send_to(url, T::createDatanetCall {}.abi_encode()).await["status"], "0x1");
+
+        let who =
+            [Address::repeat_byte(0xa1), Address::repeat_byte(0xb2), Address::repeat_byte(0xa1)];
+        let docs: Vec<Vec<u32>> = vec![
+            (0..40).map(|i| i % 7).collect(),
+            (0..25).map(|i| (i * 3) % 11 + 100_000).collect(),
+            vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
+        ];
+        let lengths: Vec<u32> = docs.iter().map(|d| d.len() as u32).collect();
+        let flat: Vec<u32> = docs.concat();
+        let add = T::addDocumentsCall {
+            datanetId: 1,
+            contributors: who.to_vec(),
+            docLengths: lengths,
+            tokens: tokens_to_bytes(&flat),
+        };
+        assert_eq!(send_to(url, add.abi_encode()).await["status"], "0x1");
+
+        let output: Vec<u32> =
+            [vec![0, 1, 2, 3, 4, 5, 6], vec![100_003, 100_006, 100_009], vec![4, 5, 6, 7, 8, 9]]
+                .concat();
+        let query = T::attributeCall {
+            datanetIds: vec![1],
+            outputTokens: tokens_to_bytes(&output),
+            minSpan: 2,
+            maxOccurrences: 100,
+        };
+        let v = call(url, "eth_call", json!([{"to": TOKEN_ATTRIBUTION_ADDRESS, "data": Bytes::from(query.abi_encode())}, "latest"])).await;
+        let out: Bytes =
+            serde_json::from_value(v["result"].clone()).unwrap_or_else(|_| panic!("{v}"));
+        let got = T::attributeCall::abi_decode_returns(&out).expect("decodes");
+
+        let mut index = TokenIndex::new(1, MergePolicy::default());
+        let refs: Vec<(Address, &[u32])> =
+            who.iter().zip(&docs).map(|(a, d)| (*a, d.as_slice())).collect();
+        index.add_documents(&refs).expect("index");
+        let want = token_attribution::attribute(
+            &[&index],
+            &TokenQuery { output: &output, min_span: 2, max_occurrences: 100 },
+        )
+        .expect("attribute");
+        let got_shares: Vec<(Address, u16)> =
+            got.shares.iter().map(|s| (s.contributor, s.bps)).collect();
+        let want_shares: Vec<(Address, u16)> =
+            want.shares.iter().map(|s| (s.contributor, s.bps)).collect();
+        assert_eq!(got_shares, want_shares);
+        assert!(!got_shares.is_empty());
+        assert_eq!(got.spans.len(), want.spans.len());
+
+        // Record it; the shares are logged and readable again.
+        let record = T::recordAttributionCall {
+            datanetIds: vec![1],
+            outputTokens: tokens_to_bytes(&output),
+            minSpan: 2,
+            maxOccurrences: 100,
+        };
+        let r = send_to(url, record.abi_encode()).await;
+        assert_eq!(r["status"], "0x1");
+        assert_eq!(r["logs"].as_array().map(Vec::len), Some(1));
+        // Bad layouts revert with their custom errors.
+        let bad = T::addDocumentsCall {
+            datanetId: 1,
+            contributors: vec![ADDR0.parse().expect("addr")],
+            docLengths: vec![3],
+            tokens: tokens_to_bytes(&[1, 2]),
+        };
+        let v = call(url, "eth_call", json!([{"from": ADDR0, "to": TOKEN_ATTRIBUTION_ADDRESS, "data": Bytes::from(bad.abi_encode())}, "latest"])).await;
+        let data: Bytes = serde_json::from_value(v["error"]["data"].clone()).expect("revert data");
+        assert!(T::DocumentLayout::abi_decode(&data).is_ok(), "{v}");
+        let info = T::datanetInfoCall { datanetId: 1 };
+        let v = call(url, "eth_call", json!([{"to": TOKEN_ATTRIBUTION_ADDRESS, "data": Bytes::from(info.abi_encode())}, "latest"])).await;
+        let out: Bytes = serde_json::from_value(v["result"].clone()).expect("bytes");
+        let info = T::datanetInfoCall::abi_decode_returns(&out).expect("decodes");
+        assert_eq!((info.documents, info.tokens), (3, flat.len() as u64));
+    }
+}

@@ -114,6 +114,10 @@ async fn bad_transactions_are_refused_with_geth_wording_and_change_nothing() {
         send(url, &signed_1559(&key, 1612, 0, 2 * gwei, gwei, U256::MAX / U256::from(2), 21_000))
             .await;
     assert!(error_message(&v).starts_with("insufficient funds for gas * price + value"), "{v}");
+    // Every block opens with the L1-attributes deposit (up to 1M gas): a transaction that could
+    // never fit after it is refused.
+    let v = send(url, &signed_1559(&key, 1612, 0, 2 * gwei, gwei, U256::from(1), 29_500_000)).await;
+    assert_eq!(error_message(&v), "exceeds block gas limit");
     let v = send(url, &signed_1559(&key, 1612, 0, 10, 1, U256::from(1), 21_000)).await;
     assert!(error_message(&v).starts_with("max fee per gas less than block base fee"), "{v}");
     let v = send(url, &signed_1559(&key, 1612, 0, 2 * gwei, 3 * gwei, U256::from(1), 21_000)).await;
