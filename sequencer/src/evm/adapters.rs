@@ -3,7 +3,7 @@
 //! The rules are `ol_precompiles::adapters` (pure functions over an [`AdapterView`]); this
 //! module supplies that view over the precompile account's journaled storage and writes the
 //! resulting records back, so registrations revert with their frame and commit to the state root.
-//! Training datanets must exist in the influence-attribution precompile.
+//! Training datanets must exist in the influence or the token-attribution precompile.
 //!
 //! Storage layout (keccak256 of the concatenated parts):
 //! ```text
@@ -18,7 +18,7 @@
 //! keccak(owner, "owner") / keccak(base, "base")   list length; element i at keccak(list key) + i
 //! ```
 
-use super::attribution::{SLOT_READ_GAS, SLOT_WRITE_GAS, influence_datanet_exists};
+use super::attribution::{SLOT_READ_GAS, SLOT_WRITE_GAS, datanet_exists};
 use alloy_evm::precompiles::{DynPrecompile, PrecompileInput};
 use alloy_primitives::{Address, B256, Bytes, Log, U256, keccak256};
 use alloy_sol_types::{SolCall, SolError, SolEvent};
@@ -223,7 +223,7 @@ impl AdapterView for View<'_, '_> {
 
     fn datanet_exists(&self, id: u64) -> bool {
         let mut store = self.0.borrow_mut();
-        influence_datanet_exists(|address, slot| store.sload(address, slot), id)
+        datanet_exists(|address, slot| store.sload(address, slot), id)
     }
 }
 

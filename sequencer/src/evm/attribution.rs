@@ -68,10 +68,12 @@ fn points_base(id: u64) -> U256 {
     key(&[&word_u64(id), b"points"])
 }
 
-/// Whether datanet `id` exists in the influence precompile, reading its storage through `sload`
-/// (used by the adapter registry to check training datanets).
-pub fn influence_datanet_exists(mut sload: impl FnMut(Address, U256) -> U256, id: u64) -> bool {
+/// Whether datanet `id` exists in the influence or the token-attribution precompile, reading
+/// their storage through `sload` (the adapter registry checks training datanets with it; both
+/// precompiles keep a datanet's metadata under the same key shape).
+pub fn datanet_exists(mut sload: impl FnMut(Address, U256) -> U256, id: u64) -> bool {
     !sload(ol_precompiles::abi::INFLUENCE_ADDRESS, meta_key(id)).is_zero()
+        || !sload(ol_precompiles::abi::TOKEN_ATTRIBUTION_ADDRESS, meta_key(id)).is_zero()
 }
 
 /// Decoded `meta` slot.

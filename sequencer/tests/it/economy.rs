@@ -177,4 +177,87 @@ async fn inference_paid_and_settled_through_the_real_precompile() {
         assert_eq!(after.split_whitespace().next(), Some("0"));
     }
     assert!(credited <= pool && pool - credited < U256::from(10_000u64), "rounding dust only");
+
+    // The same through token attribution: a token datanet, two contributors' documents, a
+    // model settled with the inference's output tokens.
+    send(
+        &url,
+        KEY0,
+        &[&datanets, "createDatanet(uint8,uint16,uint128,string)", "1", "0", "0", "ipfs://corpus"],
+    );
+    let docs: [&[u32]; 2] = [&[1, 2, 3, 4, 5, 6, 7, 8], &[50, 51, 52, 53, 54, 55]];
+    for (doc, key) in docs.iter().zip(KEYS) {
+        let packed = format!("0x{}", doc.iter().map(|t| format!("{t:08x}")).collect::<String>());
+        send(
+            &url,
+            key,
+            &[
+                &datanets,
+                "contributeDocuments(uint64,uint32[],bytes)",
+                "2",
+                &format!("[{}]", doc.len()),
+                &packed,
+            ],
+        );
+    }
+    send(
+        &url,
+        KEY0,
+        &[
+            &models,
+            "registerModel((bytes32,bytes32,uint16,uint32,uint32,string),uint64[],uint8,uint128,(uint32,uint32,uint64))",
+            &format!("(0x{},0x{},16,32,3,ipfs://model-2)", "bb".repeat(32), "78".repeat(32)),
+            "[2]",
+            "1",
+            &fee_text,
+            "(0,2,100)",
+        ],
+    );
+    send(
+        &url,
+        payer,
+        &[
+            &payments,
+            "payInference(uint64,bytes32)",
+            "2",
+            &format!("0x{}", "01".repeat(32)),
+            "--value",
+            &fee_text,
+        ],
+    );
+    let output: [u32; 9] = [3, 4, 5, 6, 9, 52, 53, 54, 55];
+    let packed = format!("0x{}", output.iter().map(|t| format!("{t:08x}")).collect::<String>());
+    let before: Vec<U256> = KEYS[..2]
+        .iter()
+        .map(|k| {
+            let v = cast_ok(&[
+                "call",
+                "--rpc-url",
+                &url,
+                &payments,
+                "claimable(address)(uint256)",
+                &addr(k),
+            ]);
+            v.split_whitespace().next().expect("value").parse().expect("u256")
+        })
+        .collect();
+    send(&url, KEY0, &[&payments, "settle(uint256,bytes)", "2", &packed]);
+    let mut credited = U256::ZERO;
+    for (i, k) in KEYS[..2].iter().enumerate() {
+        let v = cast_ok(&[
+            "call",
+            "--rpc-url",
+            &url,
+            &payments,
+            "claimable(address)(uint256)",
+            &addr(k),
+        ]);
+        let now: U256 = v.split_whitespace().next().expect("value").parse().expect("u256");
+        credited += now - before[i];
+        assert!(now > before[i], "contributor {i} credited by the token attribution");
+    }
+    assert!(
+        credited <= pool && pool - credited < U256::from(10_000u64),
+        "token pool credited to the wei but dust"
+    );
 }
