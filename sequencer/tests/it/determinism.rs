@@ -6,6 +6,7 @@ use alloy_eips::eip2718::Encodable2718;
 use alloy_primitives::{Address, B256, Bytes, TxKind, U256};
 use alloy_signer::SignerSync;
 use alloy_sol_types::{SolCall, sol};
+use ol_precompiles::abi::{IInfluenceAttribution as I, INFLUENCE_ADDRESS};
 use ol_protocol::L1BlockInfo;
 use ol_sequencer::{
     builder::seal,
@@ -29,6 +30,7 @@ fn signed(
     value: u64,
 ) -> Bytes {
     let gas_limit = match (&to, input.is_empty()) {
+        (TxKind::Call(a), false) if *a == INFLUENCE_ADDRESS => 2_000_000,
         (_, true) => 21_000,
         (TxKind::Create, false) => 1_500_000,
         (TxKind::Call(_), false) => 200_000,
@@ -72,13 +74,39 @@ fn build_chain() -> Vec<(B256, B256)> {
         if block == 0 {
             raws.push(signed(&keys[0], 0, TxKind::Create, heavy_code.to_vec(), 0));
             nonces[0] = 1;
+            // The influence precompile runs inside these blocks too (datanet 1, owned by key 1).
+            raws.push(signed(
+                &keys[1],
+                0,
+                TxKind::Call(INFLUENCE_ADDRESS),
+                I::createDatanetCall { dim: 64 }.abi_encode(),
+                0,
+            ));
+            nonces[1] = 1;
         }
         // 900 new accounts a block: the account trie passes the size (4,096 keys) where its root
         // is hashed in parallel.
         for i in 0..900u64 {
             let k = (i % 10) as usize;
             let to = Address::from_word(B256::from(U256::from(block * 1_000 + i)));
-            let raw = if i % 50 == 0 && block > 0 {
+            let raw = if block > 0 && i % 100 == 1 {
+                let contributors: Vec<Address> =
+                    (0..4u64).map(|c| Address::from_word(B256::from(U256::from(c + 1)))).collect();
+                let sketches: Vec<u8> =
+                    (0..4 * 64u64).map(|j| ((j * 7 + block + i) % 13) as u8).collect();
+                let call =
+                    I::addPointsCall { datanetId: 1, contributors, sketches: sketches.into() };
+                signed(&keys[k], nonces[k], TxKind::Call(INFLUENCE_ADDRESS), call.abi_encode(), 0)
+            } else if block > 1 && i % 100 == 2 {
+                let query: Vec<u8> = (0..64u64).map(|j| ((j * 3 + i) % 11) as u8).collect();
+                let call = I::recordScoreCall {
+                    datanetIds: vec![1],
+                    querySketch: query.into(),
+                    topK: 0,
+                    topPoints: 4,
+                };
+                signed(&keys[k], nonces[k], TxKind::Call(INFLUENCE_ADDRESS), call.abi_encode(), 0)
+            } else if i % 50 == 0 && block > 0 {
                 signed(
                     &keys[k],
                     nonces[k],
@@ -129,6 +157,30 @@ fn build_chain() -> Vec<(B256, B256)> {
             source.invalid().first()
         );
         assert_eq!(executed.transactions.len(), raws.len() + 1, "every transaction included");
+        // Transfers to low addresses hit Ethereum precompiles with no gas left and fail, as on
+        // Ethereum; the attribution precompile calls must succeed.
+        let calls_ok = executed
+            .transactions
+            .iter()
+            .filter(|t| {
+                // (A plain transfer to 0x…0A01, block 2's 561st, is malformed input and reverts.)
+                let tx = t.tx.tx.inner();
+                alloy_consensus::Transaction::to(tx) == Some(INFLUENCE_ADDRESS)
+                    && !alloy_consensus::Transaction::input(tx).is_empty()
+            })
+            .map(|t| alloy_consensus::TxReceipt::status(&t.receipt))
+            .collect::<Vec<_>>();
+        assert!(
+            calls_ok.iter().all(|ok| *ok),
+            "block {block}: precompile calls succeed: {calls_ok:?}"
+        );
+        if block > 1 {
+            assert!(
+                calls_ok.len() >= 18,
+                "block {block} runs add and score calls: {}",
+                calls_ok.len()
+            );
+        }
         let sealed = seal(&evm, &mut state, &parent, base_fee, &attrs, executed);
         hashes.push(sealed.number(), sealed.header.hash());
         out.push((sealed.header.hash(), sealed.header.state_root));
