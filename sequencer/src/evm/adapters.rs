@@ -19,8 +19,9 @@
 //! ```
 
 use super::attribution::{SLOT_READ_GAS, SLOT_WRITE_GAS, datanet_exists};
+use super::journal::{Journal, slot_key};
 use alloy_evm::precompiles::{DynPrecompile, PrecompileInput};
-use alloy_primitives::{Address, B256, Bytes, Log, U256, keccak256};
+use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_sol_types::{SolCall, SolError, SolEvent};
 use ol_precompiles::{
     abi::{self, AdapterCall, IAdapterRegistry as I},
@@ -41,57 +42,50 @@ pub fn adapter_precompile() -> DynPrecompile {
     DynPrecompile::new_stateful(PrecompileId::custom("ol-adapters"), run)
 }
 
-fn key(parts: &[&[u8]]) -> U256 {
-    U256::from_be_bytes(keccak256(parts.concat()).0)
-}
-
 fn count_key() -> U256 {
-    key(&[b"ol.adapters.count"])
+    slot_key(&[b"ol.adapters.count"])
 }
 
 fn record_key(id: AdapterId) -> U256 {
-    key(&[&U256::from(id).to_be_bytes::<32>(), b"adapter"])
+    slot_key(&[&U256::from(id).to_be_bytes::<32>(), b"adapter"])
 }
 
 fn owner_list(owner: Address) -> U256 {
-    key(&[owner.into_word().as_slice(), b"owner"])
+    slot_key(&[owner.into_word().as_slice(), b"owner"])
 }
 
 fn base_list(base: B256) -> U256 {
-    key(&[base.as_slice(), b"base"])
+    slot_key(&[base.as_slice(), b"base"])
 }
 
 fn list_item(list: U256, i: u64) -> U256 {
-    key(&[&list.to_be_bytes::<32>()]).wrapping_add(U256::from(i))
+    slot_key(&[&list.to_be_bytes::<32>()]).wrapping_add(U256::from(i))
 }
 
 /// Journaled storage access; the first database failure is kept and turned into a fatal error.
+/// The journal, for the core rules' infallible view: the first database failure is kept and
+/// turned into a fatal error after the call.
 struct Store<'a> {
-    input: PrecompileInput<'a>,
-    address: Address,
+    journal: Journal<'a>,
     failure: Option<String>,
 }
 
 impl Store<'_> {
     fn sload(&mut self, address: Address, slot: U256) -> U256 {
-        match self.input.internals.sload(address, slot) {
-            Ok(v) => v.data,
-            Err(e) => {
-                self.failure.get_or_insert(e.to_string());
-                U256::ZERO
-            }
-        }
+        self.journal.sload_at(address, slot).unwrap_or_else(|e| {
+            self.failure.get_or_insert(e.to_string());
+            U256::ZERO
+        })
     }
 
     fn sstore(&mut self, slot: U256, value: U256) {
-        let address = self.address;
-        if let Err(e) = self.input.internals.sstore(address, slot, value) {
+        if let Err(e) = self.journal.sstore(slot, value) {
             self.failure.get_or_insert(e.to_string());
         }
     }
 
     fn read(&mut self, id: AdapterId) -> Option<Adapter> {
-        let address = self.address;
+        let address = self.journal.address;
         if id == 0 || id > self.sload(address, count_key()).saturating_to::<u64>() {
             return None;
         }
@@ -188,7 +182,7 @@ impl Store<'_> {
             self.sstore(slot, U256::from_be_bytes(w));
             slot += U256::from(1);
         }
-        let address = self.address;
+        let address = self.journal.address;
         for list in [owner_list(a.owner), base_list(a.params.base_model)] {
             let len = self.sload(address, list).saturating_to::<u64>();
             self.sstore(list_item(list, len), U256::from(a.id));
@@ -198,7 +192,7 @@ impl Store<'_> {
     }
 
     fn list(&mut self, list: U256, offset: u32, limit: u32) -> Vec<u64> {
-        let address = self.address;
+        let address = self.journal.address;
         let len = self.sload(address, list).saturating_to::<u64>();
         let end = len.min(u64::from(offset).saturating_add(u64::from(limit.min(MAX_LIST))));
         (u64::from(offset)..end)
@@ -217,7 +211,7 @@ impl AdapterView for View<'_, '_> {
 
     fn adapter_count(&self) -> u64 {
         let mut store = self.0.borrow_mut();
-        let address = store.address;
+        let address = store.journal.address;
         store.sload(address, count_key()).saturating_to()
     }
 
@@ -228,27 +222,20 @@ impl AdapterView for View<'_, '_> {
 }
 
 fn run(input: PrecompileInput<'_>) -> PrecompileResult {
-    let reservoir = input.reservoir;
-    let limit = input.gas;
-    // Registrations live in the precompile's own storage: DELEGATECALL / CALLCODE (which would
-    // run it against the caller's storage) are refused.
-    if input.target_address != input.bytecode_address {
-        return Ok(PrecompileOutput::revert(
-            DECODE_GAS.min(input.gas),
-            abi::DecodeError::Malformed.revert_data(),
-            reservoir,
-        ));
-    }
+    let (reservoir, limit) = (input.reservoir, input.gas);
     let call = match abi::decode_adapter_call(input.data) {
         Ok(call) => call,
         Err(e) => {
             return Ok(PrecompileOutput::revert(DECODE_GAS.min(limit), e.revert_data(), reservoir));
         }
     };
-    let address = input.target_address;
-    let caller = input.caller;
-    let is_static = input.is_static;
-    let store = RefCell::new(Store { input, address, failure: None });
+    let (caller, is_static) = (input.caller, input.is_static);
+    let journal = match Journal::open(input, abi::DecodeError::Malformed.revert_data(), DECODE_GAS)
+    {
+        Ok(j) => j,
+        Err(refused) => return Ok(refused),
+    };
+    let store = RefCell::new(Store { journal, failure: None });
     let outcome = dispatch(&store, call, caller, is_static, limit);
     let store = store.into_inner();
     if let Some(failure) = store.failure {
@@ -317,12 +304,9 @@ fn dispatch(
             };
             let mut s = store.borrow_mut();
             s.write(&adapter, false);
-            let address = s.address;
-            s.input.internals.log(Log {
-                address,
-                data: I::AdapterStatusChanged { id: adapter.id, status: c.status }
-                    .encode_log_data(),
-            });
+            s.journal.log(
+                I::AdapterStatusChanged { id: adapter.id, status: c.status }.encode_log_data(),
+            );
             Ok((gas, Bytes::new()))
         }
         AdapterCall::getAdapter(c) => {
@@ -388,10 +372,8 @@ fn new_record_gas(params: &AdapterParams) -> u64 {
 fn finish_new(store: &RefCell<Store<'_>>, adapter: &Adapter, gas: u64) -> Outcome {
     let mut s = store.borrow_mut();
     s.write(adapter, true);
-    let address = s.address;
-    s.input.internals.log(Log {
-        address,
-        data: I::AdapterRegistered {
+    s.journal.log(
+        I::AdapterRegistered {
             id: adapter.id,
             owner: adapter.owner,
             baseModelId: adapter.params.base_model,
@@ -399,6 +381,6 @@ fn finish_new(store: &RefCell<Store<'_>>, adapter: &Adapter, gas: u64) -> Outcom
             version: adapter.version,
         }
         .encode_log_data(),
-    });
+    );
     Ok((gas, I::registerAdapterCall::abi_encode_returns(&adapter.id).into()))
 }

@@ -19,17 +19,16 @@
 //! EVM's: 20,000 per storage slot written (state growth, as SSTORE of a new slot) and 200 per
 //! slot read while scoring. All of it is charged before any work.
 
+use super::journal::{Journal, Outcome, slot_key};
 use alloy_evm::precompiles::{DynPrecompile, PrecompileInput};
-use alloy_primitives::{Address, B256, Bytes, Log, U256, keccak256};
+use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
 use alloy_sol_types::{SolCall, SolError, SolEvent, SolValue};
 use ol_precompiles::{
     abi::{self, IInfluenceAttribution as I, InfluenceCall},
     gas,
     influence::{self, Datanet, InfluenceError, InfluenceQuery},
 };
-use revm::precompile::{
-    PrecompileError, PrecompileHalt, PrecompileId, PrecompileOutput, PrecompileResult,
-};
+use revm::precompile::{PrecompileError, PrecompileId, PrecompileOutput, PrecompileResult};
 use std::num::NonZeroU32;
 
 /// Gas per storage slot written (new state, as a fresh SSTORE).
@@ -44,28 +43,24 @@ pub fn influence_precompile() -> DynPrecompile {
     DynPrecompile::new_stateful(PrecompileId::custom("ol-influence"), run)
 }
 
-fn key(parts: &[&[u8]]) -> U256 {
-    U256::from_be_bytes(keccak256(parts.concat()).0)
-}
-
 fn word_u64(v: u64) -> [u8; 32] {
     U256::from(v).to_be_bytes::<32>()
 }
 
 fn next_key() -> U256 {
-    key(&[b"ol.influence.next"])
+    slot_key(&[b"ol.influence.next"])
 }
 
 fn meta_key(id: u64) -> U256 {
-    key(&[&word_u64(id), b"meta"])
+    slot_key(&[&word_u64(id), b"meta"])
 }
 
 fn seen_key(id: u64, who: Address) -> U256 {
-    key(&[&word_u64(id), who.into_word().as_slice(), b"seen"])
+    slot_key(&[&word_u64(id), who.into_word().as_slice(), b"seen"])
 }
 
 fn points_base(id: u64) -> U256 {
-    key(&[&word_u64(id), b"points"])
+    slot_key(&[&word_u64(id), b"points"])
 }
 
 /// Whether datanet `id` exists in the influence or the token-attribution precompile, reading
@@ -113,39 +108,23 @@ impl Meta {
     }
 }
 
-/// What a call produced, before it becomes a `PrecompileOutput`.
-enum Outcome {
-    Ok(u64, Bytes),
-    Revert(u64, Bytes),
-    OutOfGas,
+/// The journal plus this precompile's record readers.
+struct Ctx<'a>(Journal<'a>);
+
+impl<'a> std::ops::Deref for Ctx<'a> {
+    type Target = Journal<'a>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
 }
 
-struct Ctx<'a> {
-    input: PrecompileInput<'a>,
-    address: Address,
+impl std::ops::DerefMut for Ctx<'_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
 }
 
 impl Ctx<'_> {
-    fn sload(&mut self, slot: U256) -> Result<U256, PrecompileError> {
-        self.input
-            .internals
-            .sload(self.address, slot)
-            .map(|s| s.data)
-            .map_err(|e| PrecompileError::Fatal(e.to_string()))
-    }
-
-    fn sstore(&mut self, slot: U256, value: U256) -> Result<(), PrecompileError> {
-        self.input
-            .internals
-            .sstore(self.address, slot, value)
-            .map(|_| ())
-            .map_err(|e| PrecompileError::Fatal(e.to_string()))
-    }
-
-    fn log(&mut self, data: alloy_primitives::LogData) {
-        self.input.internals.log(Log { address: self.address, data });
-    }
-
     fn meta(&mut self, id: u64) -> Result<Option<Meta>, PrecompileError> {
         Ok(Meta::decode(self.sload(meta_key(id))?))
     }
@@ -184,18 +163,7 @@ impl Ctx<'_> {
 }
 
 fn run(input: PrecompileInput<'_>) -> PrecompileResult {
-    let reservoir = input.reservoir;
-    let gas_limit = input.gas;
-    let address = input.target_address;
-    // Registrations live in the precompile's own storage: DELEGATECALL / CALLCODE (which would
-    // run it against the caller's storage) are refused.
-    if input.target_address != input.bytecode_address {
-        return Ok(PrecompileOutput::revert(
-            DECODE_GAS.min(input.gas),
-            abi::DecodeError::Malformed.revert_data(),
-            reservoir,
-        ));
-    }
+    let (reservoir, gas_limit) = (input.reservoir, input.gas);
     let call = match abi::decode_influence_call(input.data) {
         Ok(call) => call,
         Err(e) => {
@@ -206,13 +174,12 @@ fn run(input: PrecompileInput<'_>) -> PrecompileResult {
             ));
         }
     };
-    let mut ctx = Ctx { input, address };
-    let outcome = dispatch(&mut ctx, call, gas_limit)?;
-    Ok(match outcome {
-        Outcome::Ok(gas, out) => PrecompileOutput::new(gas, out, reservoir),
-        Outcome::Revert(gas, data) => PrecompileOutput::revert(gas, data, reservoir),
-        Outcome::OutOfGas => PrecompileOutput::halt(PrecompileHalt::OutOfGas, reservoir),
-    })
+    let journal = match Journal::open(input, abi::DecodeError::Malformed.revert_data(), DECODE_GAS)
+    {
+        Ok(j) => j,
+        Err(refused) => return Ok(refused),
+    };
+    Ok(dispatch(&mut Ctx(journal), call, gas_limit)?.into_output(reservoir))
 }
 
 fn revert(gas: u64, e: &InfluenceError) -> Outcome {

@@ -15,6 +15,7 @@ use revm::{
 
 pub mod adapters;
 pub mod attribution;
+mod journal;
 pub mod tokens;
 
 /// The EVM factory of the node: OP's, with OpenLedger's precompiles added to alloy-evm's

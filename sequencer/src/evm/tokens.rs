@@ -17,17 +17,16 @@
 //! ```
 
 use super::attribution::{SLOT_READ_GAS, SLOT_WRITE_GAS};
+use super::journal::{Journal, Outcome, slot_key};
 use alloy_evm::precompiles::{DynPrecompile, PrecompileInput};
-use alloy_primitives::{Address, Bytes, Log, U256, keccak256};
+use alloy_primitives::{Address, Bytes, U256, keccak256};
 use alloy_sol_types::{SolCall, SolError, SolEvent, SolValue};
 use ol_precompiles::{
     abi::{self, ITokenAttribution as T, TokenCall},
     gas,
     token_attribution::{self, MergePolicy, TokenIndex, TokenQuery},
 };
-use revm::precompile::{
-    PrecompileError, PrecompileHalt, PrecompileId, PrecompileOutput, PrecompileResult,
-};
+use revm::precompile::{PrecompileError, PrecompileId, PrecompileOutput, PrecompileResult};
 
 const DECODE_GAS: u64 = 100;
 /// Gas per corpus token for building its suffix array at query time (measured 14–22 M tokens/s,
@@ -39,10 +38,6 @@ const MAX_QUERY_DATANETS: usize = 64;
 /// The precompile as alloy-evm wants it.
 pub fn token_precompile() -> DynPrecompile {
     DynPrecompile::new_stateful(PrecompileId::custom("ol-tokens"), run)
-}
-
-fn key(parts: &[&[u8]]) -> U256 {
-    U256::from_be_bytes(keccak256(parts.concat()).0)
 }
 
 fn id_word(id: u64) -> [u8; 32] {
@@ -80,34 +75,25 @@ impl Meta {
     }
 }
 
-struct Ctx<'a> {
-    input: PrecompileInput<'a>,
-    address: Address,
+/// The journal plus this precompile's record readers.
+struct Ctx<'a>(Journal<'a>);
+
+impl<'a> std::ops::Deref for Ctx<'a> {
+    type Target = Journal<'a>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Ctx<'_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
 }
 
 impl Ctx<'_> {
-    fn sload(&mut self, slot: U256) -> Result<U256, PrecompileError> {
-        self.input
-            .internals
-            .sload(self.address, slot)
-            .map(|s| s.data)
-            .map_err(|e| PrecompileError::Fatal(e.to_string()))
-    }
-
-    fn sstore(&mut self, slot: U256, value: U256) -> Result<(), PrecompileError> {
-        self.input
-            .internals
-            .sstore(self.address, slot, value)
-            .map(|_| ())
-            .map_err(|e| PrecompileError::Fatal(e.to_string()))
-    }
-
-    fn log(&mut self, data: alloy_primitives::LogData) {
-        self.input.internals.log(Log { address: self.address, data });
-    }
-
     fn meta(&mut self, id: u64) -> Result<Option<Meta>, PrecompileError> {
-        Ok(Meta::decode(self.sload(key(&[&id_word(id), b"meta"]))?))
+        Ok(Meta::decode(self.sload(slot_key(&[&id_word(id), b"meta"]))?))
     }
 
     /// Reads a datanet's documents back from storage.
@@ -116,8 +102,8 @@ impl Ctx<'_> {
         id: u64,
         meta: &Meta,
     ) -> Result<Vec<(Address, Vec<u32>)>, PrecompileError> {
-        let docs_base = key(&[&id_word(id), b"docs"]);
-        let tokens_base = key(&[&id_word(id), b"tokens"]);
+        let docs_base = slot_key(&[&id_word(id), b"docs"]);
+        let tokens_base = slot_key(&[&id_word(id), b"tokens"]);
         let mut out = Vec::with_capacity(meta.docs as usize);
         for i in 0..u64::from(meta.docs) {
             let w = self.sload(docs_base.wrapping_add(U256::from(i)))?.to_be_bytes::<32>();
@@ -143,35 +129,20 @@ impl Ctx<'_> {
     }
 }
 
-enum Outcome {
-    Ok(u64, Bytes),
-    Revert(u64, Bytes),
-    OutOfGas,
-}
-
 fn run(input: PrecompileInput<'_>) -> PrecompileResult {
-    let reservoir = input.reservoir;
-    let limit = input.gas;
-    if input.target_address != input.bytecode_address {
-        return Ok(PrecompileOutput::revert(
-            DECODE_GAS.min(limit),
-            abi::DecodeError::Malformed.revert_data(),
-            reservoir,
-        ));
-    }
+    let (reservoir, limit) = (input.reservoir, input.gas);
     let call = match abi::decode_token_call(input.data) {
         Ok(call) => call,
         Err(e) => {
             return Ok(PrecompileOutput::revert(DECODE_GAS.min(limit), e.revert_data(), reservoir));
         }
     };
-    let address = input.target_address;
-    let mut ctx = Ctx { input, address };
-    Ok(match dispatch(&mut ctx, call, limit)? {
-        Outcome::Ok(gas, out) => PrecompileOutput::new(gas, out, reservoir),
-        Outcome::Revert(gas, data) => PrecompileOutput::revert(gas, data, reservoir),
-        Outcome::OutOfGas => PrecompileOutput::halt(PrecompileHalt::OutOfGas, reservoir),
-    })
+    let journal = match Journal::open(input, abi::DecodeError::Malformed.revert_data(), DECODE_GAS)
+    {
+        Ok(j) => j,
+        Err(refused) => return Ok(refused),
+    };
+    Ok(dispatch(&mut Ctx(journal), call, limit)?.into_output(reservoir))
 }
 
 fn error(gas: u64, e: impl SolError) -> Outcome {
@@ -190,11 +161,11 @@ fn dispatch(ctx: &mut Ctx<'_>, call: TokenCall, limit: u64) -> Result<Outcome, P
             if gas > limit {
                 return Ok(Outcome::OutOfGas);
             }
-            let next_key = key(&[b"ol.tokens.next"]);
+            let next_key = slot_key(&[b"ol.tokens.next"]);
             let id = ctx.sload(next_key)?.saturating_to::<u64>().max(1);
             ctx.sstore(next_key, U256::from(id + 1))?;
             ctx.sstore(
-                key(&[&id_word(id), b"meta"]),
+                slot_key(&[&id_word(id), b"meta"]),
                 Meta { owner: caller, docs: 0, tokens: 0 }.encode(),
             )?;
             ctx.log(T::DatanetCreated { datanetId: id, owner: caller }.encode_log_data());
@@ -235,9 +206,9 @@ fn dispatch(ctx: &mut Ctx<'_>, call: TokenCall, limit: u64) -> Result<Outcome, P
                 return Ok(error(gas, T::EmptyDocument { index: U256::from(i) }));
             }
             let (docs_base, tokens_base, free_key) = (
-                key(&[&id_word(c.datanetId), b"docs"]),
-                key(&[&id_word(c.datanetId), b"tokens"]),
-                key(&[&id_word(c.datanetId), b"free"]),
+                slot_key(&[&id_word(c.datanetId), b"docs"]),
+                slot_key(&[&id_word(c.datanetId), b"tokens"]),
+                slot_key(&[&id_word(c.datanetId), b"free"]),
             );
             let mut free = ctx.sload(free_key)?.saturating_to::<u64>();
             let first_doc = meta.docs;
@@ -265,7 +236,7 @@ fn dispatch(ctx: &mut Ctx<'_>, call: TokenCall, limit: u64) -> Result<Outcome, P
             meta.docs = first_doc.saturating_add(docs.len() as u32);
             meta.tokens = meta.tokens.saturating_add(tokens.len() as u64);
             ctx.sstore(free_key, U256::from(free))?;
-            ctx.sstore(key(&[&id_word(c.datanetId), b"meta"]), meta.encode())?;
+            ctx.sstore(slot_key(&[&id_word(c.datanetId), b"meta"]), meta.encode())?;
             ctx.log(
                 T::DocumentsAdded {
                     datanetId: c.datanetId,

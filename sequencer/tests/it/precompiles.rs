@@ -15,8 +15,9 @@ async fn call(url: &str, method: &str, params: Value) -> Value {
     raw_rpc(url, body.to_string()).await.1
 }
 
-async fn send(url: &str, from: &str, data: Vec<u8>, gas: Option<u64>) -> Value {
-    let mut tx = json!({"from": from, "to": INFLUENCE_ADDRESS, "data": Bytes::from(data)});
+/// Sends a dev-account transaction to `to` and waits for its receipt.
+async fn send_to(url: &str, from: &str, to: Address, data: Vec<u8>, gas: Option<u64>) -> Value {
+    let mut tx = json!({"from": from, "to": to, "data": Bytes::from(data)});
     if let Some(gas) = gas {
         tx["gas"] = json!(format!("0x{gas:x}"));
     }
@@ -31,6 +32,10 @@ async fn send(url: &str, from: &str, data: Vec<u8>, gas: Option<u64>) -> Value {
         tokio::time::sleep(std::time::Duration::from_millis(30)).await;
     }
     panic!("no receipt");
+}
+
+async fn send(url: &str, from: &str, data: Vec<u8>, gas: Option<u64>) -> Value {
+    send_to(url, from, INFLUENCE_ADDRESS, data, gas).await
 }
 
 async fn info(url: &str) -> (u32, u32) {
@@ -196,25 +201,6 @@ mod adapters {
     use alloy_primitives::B256;
     use ol_precompiles::abi::{ADAPTER_REGISTRY_ADDRESS, IAdapterRegistry as A};
 
-    async fn send_to(url: &str, from: &str, to: Address, data: Vec<u8>) -> Value {
-        let v = call(
-            url,
-            "eth_sendTransaction",
-            json!([{"from": from, "to": to, "data": Bytes::from(data), "gas": "0x1e8480"}]),
-        )
-        .await;
-        let hash = v["result"].clone();
-        assert!(hash.is_string(), "{v}");
-        for _ in 0..100 {
-            let r = call(url, "eth_getTransactionReceipt", json!([hash])).await["result"].clone();
-            if !r.is_null() {
-                return r;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(30)).await;
-        }
-        panic!("no receipt");
-    }
-
     async fn view(url: &str, from: &str, data: Vec<u8>) -> Result<Bytes, Bytes> {
         let v = call(url, "eth_call", json!([{"from": from, "to": ADAPTER_REGISTRY_ADDRESS, "data": Bytes::from(data)}, "latest"])).await;
         match v.get("result") {
@@ -244,9 +230,14 @@ mod adapters {
             .await
             .expect_err("unknown datanet");
         assert!(A::UnknownDatanet::abi_decode(&err).is_ok());
-        let r =
-            send_to(url, ADDR0, INFLUENCE_ADDRESS, I::createDatanetCall { dim: 64 }.abi_encode())
-                .await;
+        let r = send_to(
+            url,
+            ADDR0,
+            INFLUENCE_ADDRESS,
+            I::createDatanetCall { dim: 64 }.abi_encode(),
+            None,
+        )
+        .await;
         assert_eq!(r["status"], "0x1");
 
         let r = send_to(
@@ -254,6 +245,7 @@ mod adapters {
             ADDR0,
             ADAPTER_REGISTRY_ADDRESS,
             A::registerAdapterCall { params: params(vec![1]) }.abi_encode(),
+            None,
         )
         .await;
         assert_eq!(r["status"], "0x1", "{r}");
@@ -279,6 +271,7 @@ mod adapters {
             ADDR0,
             ADAPTER_REGISTRY_ADDRESS,
             A::newVersionCall { parentId: 1, params: params(vec![]) }.abi_encode(),
+            None,
         )
         .await;
         assert_eq!(r["status"], "0x1");
@@ -300,6 +293,7 @@ mod adapters {
             ADDR0,
             ADAPTER_REGISTRY_ADDRESS,
             A::setStatusCall { id: 1, status: A::Status::Revoked }.abi_encode(),
+            None,
         )
         .await;
         assert_eq!(r["status"], "0x1");
@@ -339,25 +333,15 @@ mod tokens {
         token_attribution::{self, MergePolicy, TokenIndex, TokenQuery},
     };
 
-    async fn send_to(url: &str, data: Vec<u8>) -> Value {
-        let v = call(url, "eth_sendTransaction", json!([{"from": ADDR0, "to": TOKEN_ATTRIBUTION_ADDRESS, "data": Bytes::from(data), "gas": "0x1312d00"}])).await;
-        let hash = v["result"].clone();
-        assert!(hash.is_string(), "{v}");
-        for _ in 0..100 {
-            let r = call(url, "eth_getTransactionReceipt", json!([hash])).await["result"].clone();
-            if !r.is_null() {
-                return r;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(30)).await;
-        }
-        panic!("no receipt");
+    async fn send_tx(url: &str, data: Vec<u8>) -> Value {
+        super::send_to(url, ADDR0, TOKEN_ATTRIBUTION_ADDRESS, data, Some(20_000_000)).await
     }
 
     #[tokio::test(flavor = "multi_thread")]
     async fn token_attribution_on_chain_matches_the_pure_implementation() {
         let (node, _dir) = TestNode::fresh(&[]);
         let url = node.url.as_str();
-        assert_eq!(send_to(url, T::createDatanetCall {}.abi_encode()).await["status"], "0x1");
+        assert_eq!(send_tx(url, T::createDatanetCall {}.abi_encode()).await["status"], "0x1");
 
         let who =
             [Address::repeat_byte(0xa1), Address::repeat_byte(0xb2), Address::repeat_byte(0xa1)];
@@ -374,7 +358,7 @@ mod tokens {
             docLengths: lengths,
             tokens: tokens_to_bytes(&flat),
         };
-        assert_eq!(send_to(url, add.abi_encode()).await["status"], "0x1");
+        assert_eq!(send_tx(url, add.abi_encode()).await["status"], "0x1");
 
         let output: Vec<u32> =
             [vec![0, 1, 2, 3, 4, 5, 6], vec![100_003, 100_006, 100_009], vec![4, 5, 6, 7, 8, 9]]
@@ -414,7 +398,7 @@ mod tokens {
             minSpan: 2,
             maxOccurrences: 100,
         };
-        let r = send_to(url, record.abi_encode()).await;
+        let r = send_tx(url, record.abi_encode()).await;
         assert_eq!(r["status"], "0x1");
         assert_eq!(r["logs"].as_array().map(Vec::len), Some(1));
         // Bad layouts revert with their custom errors.
