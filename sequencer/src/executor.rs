@@ -17,14 +17,14 @@ use crate::{
     evm::{BlockEnvInput, NodeEvm},
     state::{StateChanges, StateView},
 };
-use alloy_consensus::{Header, Sealed, Transaction, transaction::Recovered};
+use alloy_consensus::{Header, Sealed, transaction::Recovered};
 use alloy_eips::eip2718::{Encodable2718, WithEncoded};
 use alloy_evm::block::{
     BlockExecutionError, BlockExecutor, BlockExecutorFactory, BlockValidationError, TxResult,
 };
 use alloy_op_evm::OpBlockExecutionCtx;
 use alloy_primitives::{Address, B256, Bytes, U256};
-use ol_protocol::{L1BlockInfo, l1_info::L1_INFO_DEPOSITOR};
+use ol_protocol::L1BlockInfo;
 use op_alloy::consensus::{OpReceiptEnvelope, OpTxEnvelope, TxDeposit};
 use revm::{
     context::result::{ExecutionResult, Output},
@@ -260,12 +260,4 @@ where
         .cloned()
         .unwrap_or_else(|| OpReceiptEnvelope::Legacy(Default::default()));
     ExecutedTx { tx, receipt, gas_used, contract_address }
-}
-
-/// The sender's address of the L1-info deposit, re-exported for RPC formatting.
-pub const SYSTEM_DEPOSITOR: Address = L1_INFO_DEPOSITOR;
-
-/// Effective gas price a transaction paid in a block with `base_fee`.
-pub fn effective_gas_price(tx: &OpTxEnvelope, base_fee: u64) -> u128 {
-    tx.effective_gas_price(Some(base_fee))
 }

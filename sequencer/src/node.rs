@@ -100,7 +100,6 @@ pub struct Chain {
     pub rules: StatelessRules,
     /// Options.
     pub options: ChainOptions,
-    genesis_hash: B256,
     /// Newest committed header (receipts of its transactions are readable).
     head: watch::Sender<Sealed<Header>>,
     /// Newest sealed header: the parent of the next block. Ahead of `head` while a commit is in
@@ -206,7 +205,6 @@ impl Chain {
             pool: Mempool::new(options.pool),
             rules,
             options,
-            genesis_hash,
             head: head_tx,
         }))
     }
@@ -219,16 +217,6 @@ impl Chain {
     /// The newest block's header.
     pub fn head(&self) -> Sealed<Header> {
         self.head.borrow().clone()
-    }
-
-    /// A receiver that changes with every new head.
-    pub fn subscribe_heads(&self) -> watch::Receiver<Sealed<Header>> {
-        self.head.subscribe()
-    }
-
-    /// Genesis hash.
-    pub fn genesis_hash(&self) -> B256 {
-        self.genesis_hash
     }
 
     /// The newest sealed header (the parent of the next block).

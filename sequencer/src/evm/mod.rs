@@ -157,15 +157,3 @@ impl NodeEvm {
         EvmEnv { cfg_env: cfg, block_env }
     }
 }
-
-/// Re-exported so callers need not name alloy-evm's trait to create an EVM.
-pub use alloy_evm::Evm as EvmTrait;
-
-/// Creates an EVM over `db` for `env` (helper so callers need not import the factory trait).
-pub fn create_evm<DB: alloy_evm::Database>(
-    evm: &NodeEvm,
-    db: DB,
-    env: EvmEnv<OpSpecId, BlockEnv>,
-) -> <NodeEvmFactory as EvmFactory>::Evm<DB, revm::inspector::NoOpInspector> {
-    evm.evm_factory().create_evm(db, env)
-}

@@ -67,11 +67,6 @@ impl Store {
         Ok(Self { pool })
     }
 
-    /// The connection pool (for tests and maintenance).
-    pub fn pool(&self) -> &SqlitePool {
-        &self.pool
-    }
-
     /// Reads a metadata value.
     pub async fn meta(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
         let row: Option<(Vec<u8>,)> = sqlx::query_as("SELECT value FROM meta WHERE key = ?")
