@@ -51,6 +51,9 @@ pub enum NodeError {
         /// Root of the loaded state.
         actual: B256,
     },
+    /// The registered data in the state does not index (corrupt database).
+    #[error("cannot build the attribution indexes: {0}")]
+    Index(String),
     /// A blocking task panicked or was cancelled.
     #[error("block production task failed: {0}")]
     Task(String),
@@ -179,6 +182,8 @@ impl Chain {
                 hashes.push(n, h.hash());
             }
         }
+        let evm = NodeEvm::new(chain.clone());
+        evm.evm_factory().indexes().warm(&state).map_err(NodeError::Index)?;
         let rules = StatelessRules {
             chain_id: chain.chain_id,
             // The L1-attributes deposit runs first in every block (up to its 1M gas limit); a
@@ -198,7 +203,7 @@ impl Chain {
             next_timestamp: parking_lot::Mutex::new(None),
             commands: command_tx,
             command_rx: parking_lot::Mutex::new(Some(command_rx)),
-            evm: NodeEvm::new(chain),
+            evm,
             store,
             state: RwLock::new(state),
             hashes: RwLock::new(hashes),

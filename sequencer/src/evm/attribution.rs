@@ -1,27 +1,34 @@
 //! The influence-attribution precompile (`0x…0A01`) wired into the EVM.
 //!
-//! Everything it registers lives in its own account's storage, written through the journal
-//! (`PrecompileInput::internals`): registrations revert with their frame, commit to the state
-//! root, appear in change sets and proofs, and re-execute identically. Scoring reads the points
-//! back from storage, so a result depends only on the state, never on a cache.
+//! Datanet records live in the precompile account's storage, written through the journal
+//! (`PrecompileInput::internals`); the points of each `addPoints` call are one batch stored as a
+//! data account's code (see [`super::datasets`]). Both revert with their frame, commit to the
+//! state root, appear in change sets and proofs, and re-execute identically. Scoring reads the
+//! datanet's in-memory matrix from the version cache, keyed by the chain value that commits to
+//! every batch, so a result depends only on the state.
 //!
-//! Storage layout (all keys are keccak256 of the ABI-encoded tuple, as Solidity mappings):
+//! Storage layout (all keys are keccak256 of the concatenated parts):
 //! ```text
 //! keccak("ol.influence.next")                    next datanet id (ids start at 1)
 //! keccak(id, "meta")                             owner (bits 0..160) | dim (160..176)
 //!                                                | points (176..208) | contributors (208..240)
 //! keccak(id, contributor, "seen")                1 once the contributor has a point
-//! keccak(id, "points") + i * (1 + ⌈dim/32⌉)      point i: contributor, then the sketch packed
-//!                                                32 int8 values per slot
+//! keccak(id, "batches")                          number of batches
+//! keccak(id, "chain") + b                        chain value after batch b
+//! code of batch_address(0x…0A01, id, b)          0x00 ‖ contributors (20 bytes each)
+//!                                                ‖ sketches (dim bytes each)
 //! ```
 //!
-//! Gas: the crate's compute schedule (`ol_precompiles::gas`) plus state access priced like the
-//! EVM's: 20,000 per storage slot written (state growth, as SSTORE of a new slot) and 200 per
-//! slot read while scoring. All of it is charged before any work.
+//! Gas: the crate's compute schedule (`ol_precompiles::gas`), plus state growth priced like
+//! Ethereum's (20,000 per new slot, `datasets::store_gas` for a batch's bytes) and 200 per slot
+//! read. All of it is charged before any work.
 
-use super::journal::{Journal, Outcome, slot_key};
+use super::{
+    datasets::{self, Versioned, Versions},
+    journal::{Journal, Outcome, slot_key},
+};
 use alloy_evm::precompiles::{DynPrecompile, PrecompileInput};
-use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
+use alloy_primitives::{Address, Bytes, U256, keccak256};
 use alloy_sol_types::{SolCall, SolError, SolEvent, SolValue};
 use ol_precompiles::{
     abi::{self, IInfluenceAttribution as I, InfluenceCall},
@@ -29,7 +36,7 @@ use ol_precompiles::{
     influence::{self, Datanet, InfluenceError, InfluenceQuery},
 };
 use revm::precompile::{PrecompileError, PrecompileId, PrecompileOutput, PrecompileResult};
-use std::num::NonZeroU32;
+use std::{num::NonZeroU32, sync::Arc};
 
 /// Gas per storage slot written (new state, as a fresh SSTORE).
 pub const SLOT_WRITE_GAS: u64 = 20_000;
@@ -38,9 +45,67 @@ pub const SLOT_READ_GAS: u64 = 200;
 /// Gas charged for decoding and rejecting malformed input.
 const DECODE_GAS: u64 = 100;
 
-/// The precompile as alloy-evm wants it.
-pub fn influence_precompile() -> DynPrecompile {
-    DynPrecompile::new_stateful(PrecompileId::custom("ol-influence"), run)
+/// Slots a query reads per datanet (meta, batch count, chain value).
+const QUERY_READS_PER_DATANET: u64 = 3;
+
+/// The precompile as alloy-evm wants it, reading indexes from `versions`.
+pub fn influence_precompile(versions: Arc<Versions<Datanet>>) -> DynPrecompile {
+    DynPrecompile::new_stateful(PrecompileId::custom("ol-influence"), move |input| {
+        run(&versions, input)
+    })
+}
+
+/// A batch's payload: the contributors, then their sketches.
+impl Versioned for Datanet {
+    fn extend(&mut self, payload: &[u8]) -> Result<(), String> {
+        let per = 20 + self.dim();
+        if payload.is_empty() || !payload.len().is_multiple_of(per) {
+            return Err(format!(
+                "influence batch of {} bytes at dim {}",
+                payload.len(),
+                self.dim()
+            ));
+        }
+        let (addresses, sketches) = payload.split_at(payload.len() / per * 20);
+        let contributors: Vec<Address> =
+            addresses.chunks_exact(20).map(Address::from_slice).collect();
+        self.push_batch(&contributors, &abi::sketch_from_bytes(sketches))
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// Builds the newest index of every influence datanet in `state`; returns how many datanets
+/// and points it loaded.
+pub fn warm(
+    versions: &Versions<Datanet>,
+    state: &crate::state::WorldState,
+) -> Result<(u64, u64), String> {
+    let me = ol_precompiles::abi::INFLUENCE_ADDRESS;
+    let next = state.storage(&me, &next_key()).saturating_to::<u64>();
+    let (mut datanets, mut points) = (0, 0);
+    for id in 1..next {
+        let Some(meta) = Meta::decode(state.storage(&me, &meta_key(id))) else { continue };
+        let count = state.storage(&me, &datasets::batches_key(id)).saturating_to::<u64>();
+        let mut source = datasets::WorldBatches { state, precompile: me };
+        let index = versions
+            .resolve(&mut source, id, count, || empty_datanet(id, &meta))
+            .map_err(|e| format!("influence datanet {id}: {e:?}"))?;
+        if index.len() != meta.points as usize {
+            return Err(format!(
+                "influence datanet {id}: {} points stored, {} in its batches",
+                meta.points,
+                index.len()
+            ));
+        }
+        datanets += 1;
+        points += index.len() as u64;
+    }
+    Ok((datanets, points))
+}
+
+fn empty_datanet(id: u64, meta: &Meta) -> Result<Datanet, String> {
+    Datanet::new(id, usize::from(meta.dim)).map_err(|e| e.to_string())
 }
 
 fn word_u64(v: u64) -> [u8; 32] {
@@ -57,10 +122,6 @@ fn meta_key(id: u64) -> U256 {
 
 fn seen_key(id: u64, who: Address) -> U256 {
     slot_key(&[&word_u64(id), who.into_word().as_slice(), b"seen"])
-}
-
-fn points_base(id: u64) -> U256 {
-    slot_key(&[&word_u64(id), b"points"])
 }
 
 /// Whether datanet `id` exists in the influence or the token-attribution precompile, reading
@@ -102,67 +163,49 @@ impl Meta {
         bytes[2..6].copy_from_slice(&self.contributors.to_be_bytes());
         U256::from_be_bytes(bytes)
     }
-
-    fn slots_per_point(&self) -> u64 {
-        1 + u64::from(self.dim).div_ceil(32)
-    }
 }
 
 /// The journal plus this precompile's record readers.
-struct Ctx<'a>(Journal<'a>);
+struct Ctx<'a, 'v> {
+    journal: Journal<'a>,
+    versions: &'v Versions<Datanet>,
+}
 
-impl<'a> std::ops::Deref for Ctx<'a> {
+impl<'a> std::ops::Deref for Ctx<'a, '_> {
     type Target = Journal<'a>;
     fn deref(&self) -> &Self::Target {
-        &self.0
+        &self.journal
     }
 }
 
-impl std::ops::DerefMut for Ctx<'_> {
+impl std::ops::DerefMut for Ctx<'_, '_> {
     fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.0
+        &mut self.journal
     }
 }
 
-impl Ctx<'_> {
+impl Ctx<'_, '_> {
     fn meta(&mut self, id: u64) -> Result<Option<Meta>, PrecompileError> {
         Ok(Meta::decode(self.sload(meta_key(id))?))
     }
 
-    /// Reads a datanet's points back from storage.
-    fn load(
-        &mut self,
-        id: u64,
-        meta: &Meta,
-    ) -> Result<Result<Datanet, InfluenceError>, PrecompileError> {
-        let mut datanet = match Datanet::new(id, usize::from(meta.dim)) {
-            Ok(d) => d,
-            Err(e) => return Ok(Err(e)),
-        };
-        let base = points_base(id);
-        let per = meta.slots_per_point();
-        let dim = usize::from(meta.dim);
-        let mut sketch = vec![0i8; dim];
-        for i in 0..u64::from(meta.points) {
-            let at = base.wrapping_add(U256::from(i * per));
-            let contributor = Address::from_word(B256::from(self.sload(at)?.to_be_bytes::<32>()));
-            for chunk in 0..per - 1 {
-                let word = self.sload(at.wrapping_add(U256::from(1 + chunk)))?.to_be_bytes::<32>();
-                let start = chunk as usize * 32;
-                let end = (start + 32).min(dim);
-                for (j, byte) in word[..end - start].iter().enumerate() {
-                    sketch[start + j] = *byte as i8;
-                }
-            }
-            if let Err(e) = datanet.push(contributor, &sketch) {
-                return Ok(Err(e));
-            }
+    /// A datanet's in-memory matrix in the current state.
+    fn load(&mut self, id: u64, meta: &Meta) -> Result<Arc<Datanet>, PrecompileError> {
+        let (count, _) = self.batches(id)?;
+        let versions = self.versions;
+        let index = self.journal.index(versions, id, count, || empty_datanet(id, meta))?;
+        if index.len() != meta.points as usize {
+            return Err(PrecompileError::Fatal(format!(
+                "influence datanet {id}: {} points recorded, {} in its batches",
+                meta.points,
+                index.len()
+            )));
         }
-        Ok(Ok(datanet))
+        Ok(index)
     }
 }
 
-fn run(input: PrecompileInput<'_>) -> PrecompileResult {
+fn run(versions: &Versions<Datanet>, input: PrecompileInput<'_>) -> PrecompileResult {
     let (reservoir, gas_limit) = (input.reservoir, input.gas);
     let call = match abi::decode_influence_call(input.data) {
         Ok(call) => call,
@@ -179,7 +222,7 @@ fn run(input: PrecompileInput<'_>) -> PrecompileResult {
         Ok(j) => j,
         Err(refused) => return Ok(refused),
     };
-    Ok(dispatch(&mut Ctx(journal), call, gas_limit)?.into_output(reservoir))
+    Ok(dispatch(&mut Ctx { journal, versions }, call, gas_limit)?.into_output(reservoir))
 }
 
 fn revert(gas: u64, e: &InfluenceError) -> Outcome {
@@ -187,7 +230,7 @@ fn revert(gas: u64, e: &InfluenceError) -> Outcome {
 }
 
 fn dispatch(
-    ctx: &mut Ctx<'_>,
+    ctx: &mut Ctx<'_, '_>,
     call: InfluenceCall,
     limit: u64,
 ) -> Result<Outcome, PrecompileError> {
@@ -236,15 +279,26 @@ fn dispatch(
             }
             let n = c.contributors.len() as u64;
             let dim = u64::from(meta.dim);
-            let writes =
-                n.saturating_mul(meta.slots_per_point()).saturating_add(n).saturating_add(1);
-            let gas =
-                gas::add_points_gas(n, dim).saturating_add(writes.saturating_mul(SLOT_WRITE_GAS));
+            let payload_len = n.saturating_mul(20 + dim);
+            // Contributors seen for the first time each take a new slot.
+            let mut fresh = Vec::new();
+            for contributor in &c.contributors {
+                if !fresh.contains(contributor)
+                    && ctx.sload(seen_key(c.datanetId, *contributor))?.is_zero()
+                {
+                    fresh.push(*contributor);
+                }
+            }
+            // New slots: chain value, plus the fresh contributors; rewritten: meta, batch count.
+            let slots = 2 + 1 + fresh.len() as u64;
+            let gas = gas::add_points_gas(n, dim)
+                .saturating_add(datasets::store_gas(payload_len))
+                .saturating_add(slots.saturating_mul(SLOT_WRITE_GAS));
             if gas > limit {
                 return Ok(Outcome::OutOfGas);
             }
             let expected = c.contributors.len().saturating_mul(usize::from(meta.dim));
-            if c.sketches.len() != expected {
+            if c.sketches.len() != expected || c.contributors.is_empty() {
                 return Ok(revert(
                     gas,
                     &InfluenceError::BatchLength {
@@ -258,24 +312,17 @@ fn dispatch(
             if u64::from(first).saturating_add(n) > u64::from(u32::MAX) {
                 return Ok(revert(gas, &InfluenceError::DatanetFull(c.datanetId)));
             }
-            let base = points_base(c.datanetId);
-            let per = meta.slots_per_point();
-            for (k, contributor) in c.contributors.iter().enumerate() {
-                let at = base.wrapping_add(U256::from((u64::from(first) + k as u64) * per));
-                ctx.sstore(at, U256::from_be_bytes(contributor.into_word().0))?;
-                let sketch =
-                    &c.sketches[k * usize::from(meta.dim)..(k + 1) * usize::from(meta.dim)];
-                for (chunk, bytes) in sketch.chunks(32).enumerate() {
-                    let mut word = [0u8; 32];
-                    word[..bytes.len()].copy_from_slice(bytes);
-                    ctx.sstore(at.wrapping_add(U256::from(1 + chunk)), U256::from_be_bytes(word))?;
-                }
-                let seen = seen_key(c.datanetId, *contributor);
-                if ctx.sload(seen)?.is_zero() {
-                    ctx.sstore(seen, U256::from(1))?;
-                    meta.contributors = meta.contributors.saturating_add(1);
-                }
+            let mut payload = Vec::with_capacity(payload_len as usize);
+            for contributor in &c.contributors {
+                payload.extend_from_slice(contributor.as_slice());
             }
+            payload.extend_from_slice(&c.sketches);
+            let (batch, prev) = ctx.batches(c.datanetId)?;
+            ctx.store_batch(c.datanetId, batch, prev, &payload)?;
+            for contributor in &fresh {
+                ctx.sstore(seen_key(c.datanetId, *contributor), U256::from(1))?;
+            }
+            meta.contributors = meta.contributors.saturating_add(fresh.len() as u32);
             meta.points = first + n as u32;
             ctx.sstore(meta_key(c.datanetId), meta.encode())?;
             ctx.log(
@@ -311,7 +358,7 @@ fn dispatch(
 pub const MAX_QUERY_DATANETS: usize = 64;
 
 fn score(
-    ctx: &mut Ctx<'_>,
+    ctx: &mut Ctx<'_, '_>,
     ids: &[u64],
     query: &Bytes,
     top_k: u32,
@@ -336,24 +383,20 @@ fn score(
         metas.push(meta);
     }
     let points: u64 = metas.iter().map(|m| u64::from(m.points)).sum();
-    let slots: u64 =
-        metas.iter().map(|m| u64::from(m.points).saturating_mul(m.slots_per_point())).sum();
     let dim = metas.first().map(|m| u64::from(m.dim)).unwrap_or_default();
+    let reads = QUERY_READS_PER_DATANET * ids.len() as u64;
     let gas = gas::score_gas(ids.len() as u64, points, dim)
-        .saturating_add(slots.saturating_mul(SLOT_READ_GAS))
+        .saturating_add(reads * SLOT_READ_GAS)
         .saturating_add(if record { 2 * SLOT_WRITE_GAS } else { 0 });
     if gas > limit {
         return Ok(Outcome::OutOfGas);
     }
     let mut datanets = Vec::with_capacity(ids.len());
     for (id, meta) in ids.iter().zip(&metas) {
-        match ctx.load(*id, meta)? {
-            Ok(d) => datanets.push(d),
-            Err(e) => return Ok(revert(gas, &e)),
-        }
+        datanets.push(ctx.load(*id, meta)?);
     }
     let sketch = abi::sketch_from_bytes(query);
-    let refs: Vec<&Datanet> = datanets.iter().collect();
+    let refs: Vec<&Datanet> = datanets.iter().map(|d| d.as_ref()).collect();
     let q = InfluenceQuery {
         sketch: &sketch,
         top_k: NonZeroU32::new(top_k),
@@ -391,6 +434,5 @@ mod tests {
             (m.owner, 256, 123_456, 42)
         );
         assert!(Meta::decode(U256::ZERO).is_none());
-        assert_eq!(m.slots_per_point(), 9);
     }
 }

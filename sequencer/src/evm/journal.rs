@@ -1,9 +1,14 @@
 //! What the stateful precompiles share: journaled storage of their own account, slot keys, and
 //! the mapping of an outcome to revm's precompile output.
 
+use super::datasets::{self, BatchSource, ResolveError, Versioned, Versions};
 use alloy_evm::precompiles::PrecompileInput;
-use alloy_primitives::{Address, Bytes, Log, LogData, U256, keccak256};
-use revm::precompile::{PrecompileError, PrecompileHalt, PrecompileOutput};
+use alloy_primitives::{Address, B256, Bytes, Log, LogData, U256, keccak256};
+use revm::{
+    bytecode::Bytecode,
+    precompile::{PrecompileError, PrecompileHalt, PrecompileOutput},
+};
+use std::sync::Arc;
 
 /// A storage slot key: keccak256 of the concatenated parts (Solidity-mapping style).
 pub(crate) fn slot_key(parts: &[&[u8]]) -> U256 {
@@ -69,9 +74,83 @@ impl<'a> Journal<'a> {
             .map_err(|e| PrecompileError::Fatal(e.to_string()))
     }
 
+    /// Stores `payload` as batch `batch` of datanet `id` (a new data account, see
+    /// [`datasets`]) and returns the chain value after it; `prev` is the chain value before.
+    pub(crate) fn store_batch(
+        &mut self,
+        id: u64,
+        batch: u64,
+        prev: B256,
+        payload: &[u8],
+    ) -> Result<B256, PrecompileError> {
+        let fatal = |e: alloy_evm::EvmInternalsError| PrecompileError::Fatal(e.to_string());
+        let at = datasets::batch_address(self.address, id, batch);
+        let code = Bytecode::new_raw(datasets::data_code(payload).into());
+        let hash = code.hash_slow();
+        self.input.internals.set_code_with_hash(at, code, hash).map_err(fatal)?;
+        // Nonce 1, as for any contract account.
+        self.input.internals.bump_nonce(at).map_err(fatal)?;
+        let head = datasets::chain_next(prev, hash);
+        self.sstore(datasets::chain_key(id, batch), U256::from_be_bytes(head.0))?;
+        self.sstore(datasets::batches_key(id), U256::from(batch + 1))?;
+        Ok(head)
+    }
+
+    /// Datanet `id`'s batch count and chain value after its last batch (zero for none).
+    pub(crate) fn batches(&mut self, id: u64) -> Result<(u64, B256), PrecompileError> {
+        let count = self.sload(datasets::batches_key(id))?.saturating_to::<u64>();
+        if count == 0 {
+            return Ok((0, B256::ZERO));
+        }
+        let head = self.sload(datasets::chain_key(id, count - 1))?;
+        Ok((count, B256::from(head.to_be_bytes::<32>())))
+    }
+
+    /// Datanet `id`'s index after `count` batches. The reads a cache miss needs are rolled back
+    /// afterwards (they only warm accounts and slots), so the journal ends up the same whether
+    /// the index was cached or not: gas and warm sets never depend on a node's cache.
+    pub(crate) fn index<T: Versioned>(
+        &mut self,
+        versions: &Versions<T>,
+        id: u64,
+        count: u64,
+        empty: impl FnOnce() -> Result<T, String>,
+    ) -> Result<Arc<T>, PrecompileError> {
+        let checkpoint = self.input.internals.checkpoint();
+        let result = versions.resolve(&mut JournalBatches(self), id, count, empty);
+        self.input.internals.checkpoint_revert(checkpoint);
+        match result {
+            Ok(index) => Ok(index),
+            Err(ResolveError::State(e)) => Err(e),
+            Err(ResolveError::Corrupt(why)) => Err(PrecompileError::Fatal(why)),
+        }
+    }
+
     /// Emits a log from the precompile's address.
     pub(crate) fn log(&mut self, data: LogData) {
         self.input.internals.log(Log { address: self.address, data });
+    }
+}
+
+/// A datanet's batches as the calling frame sees them.
+struct JournalBatches<'j, 'a>(&'j mut Journal<'a>);
+
+impl BatchSource for JournalBatches<'_, '_> {
+    type Error = PrecompileError;
+
+    fn chain(&mut self, id: u64, batch: u64) -> Result<B256, PrecompileError> {
+        Ok(B256::from(self.0.sload(datasets::chain_key(id, batch))?.to_be_bytes::<32>()))
+    }
+
+    fn code(&mut self, id: u64, batch: u64) -> Result<Vec<u8>, PrecompileError> {
+        let at = datasets::batch_address(self.0.address, id, batch);
+        let account = self
+            .0
+            .input
+            .internals
+            .load_account_code(at)
+            .map_err(|e| PrecompileError::Fatal(e.to_string()))?;
+        Ok(account.data.code().map(|c| c.original_bytes().to_vec()).unwrap_or_default())
     }
 }
 

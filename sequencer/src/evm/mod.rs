@@ -12,25 +12,82 @@ use revm::{
     context::{BlockEnv, CfgEnv},
     context_interface::block::BlobExcessGasAndPrice,
 };
+use std::sync::Arc;
 
 pub mod adapters;
 pub mod attribution;
+pub mod datasets;
 mod journal;
 pub mod tokens;
 
+/// The in-memory indexes of registered data, shared by every EVM of one node (see
+/// [`datasets`]).
+#[derive(Debug, Default)]
+pub struct Indexes {
+    influence: Arc<datasets::Versions<ol_precompiles::influence::Datanet>>,
+    tokens: Arc<tokens::TokenVersions>,
+}
+
+impl Indexes {
+    /// Builds the newest index of every datanet in `state`, so the first queries after a start
+    /// do not pay the build in time (their gas never depends on it).
+    pub fn warm(&self, state: &crate::state::WorldState) -> Result<(), String> {
+        let started = std::time::Instant::now();
+        let (datanets, points) = attribution::warm(&self.influence, state)?;
+        tracing::info!(
+            target: "node",
+            datanets,
+            points,
+            ms = started.elapsed().as_millis() as u64,
+            "influence indexes built"
+        );
+        let started = std::time::Instant::now();
+        let (datanets, tokens) = tokens::warm(&self.tokens, state)?;
+        tracing::info!(
+            target: "node",
+            datanets,
+            tokens,
+            ms = started.elapsed().as_millis() as u64,
+            "token indexes built"
+        );
+        Ok(())
+    }
+}
+
 /// The EVM factory of the node: OP's, with OpenLedger's precompiles added to alloy-evm's
 /// precompile map (the one hook revm supports for this). Every EVM the node runs — blocks,
-/// `eth_call`, tracing, the prover — comes from here.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NodeEvmFactory(OpEvmFactory);
+/// `eth_call`, tracing, the prover — comes from here, and all of them share one set of
+/// [`Indexes`].
+#[derive(Debug, Clone, Default)]
+pub struct NodeEvmFactory {
+    op: OpEvmFactory,
+    indexes: Arc<Indexes>,
+}
 
-fn with_precompiles<E: Evm<Precompiles = alloy_evm::precompiles::PrecompilesMap>>(mut evm: E) -> E {
-    evm.precompiles_mut().extend_precompiles([
-        (ol_precompiles::abi::INFLUENCE_ADDRESS, attribution::influence_precompile()),
-        (ol_precompiles::abi::TOKEN_ATTRIBUTION_ADDRESS, tokens::token_precompile()),
-        (ol_precompiles::abi::ADAPTER_REGISTRY_ADDRESS, adapters::adapter_precompile()),
-    ]);
-    evm
+impl NodeEvmFactory {
+    fn with_precompiles<E: Evm<Precompiles = alloy_evm::precompiles::PrecompilesMap>>(
+        &self,
+        mut evm: E,
+    ) -> E {
+        let indexes = &self.indexes;
+        evm.precompiles_mut().extend_precompiles([
+            (
+                ol_precompiles::abi::INFLUENCE_ADDRESS,
+                attribution::influence_precompile(indexes.influence.clone()),
+            ),
+            (
+                ol_precompiles::abi::TOKEN_ATTRIBUTION_ADDRESS,
+                tokens::token_precompile(indexes.tokens.clone()),
+            ),
+            (ol_precompiles::abi::ADAPTER_REGISTRY_ADDRESS, adapters::adapter_precompile()),
+        ]);
+        evm
+    }
+
+    /// The indexes this factory's EVMs read.
+    pub fn indexes(&self) -> &Indexes {
+        &self.indexes
+    }
 }
 
 impl EvmFactory for NodeEvmFactory {
@@ -50,7 +107,7 @@ impl EvmFactory for NodeEvmFactory {
         db: DB,
         input: EvmEnv<OpSpecId, BlockEnv>,
     ) -> Self::Evm<DB, revm::inspector::NoOpInspector> {
-        with_precompiles(self.0.create_evm(db, input))
+        self.with_precompiles(self.op.create_evm(db, input))
     }
 
     fn create_evm_with_inspector<DB: alloy_evm::Database, I: revm::Inspector<Self::Context<DB>>>(
@@ -59,7 +116,7 @@ impl EvmFactory for NodeEvmFactory {
         input: EvmEnv<OpSpecId, BlockEnv>,
         inspector: I,
     ) -> Self::Evm<DB, I> {
-        with_precompiles(self.0.create_evm_with_inspector(db, input, inspector))
+        self.with_precompiles(self.op.create_evm_with_inspector(db, input, inspector))
     }
 }
 

@@ -1,43 +1,171 @@
 //! The token-attribution precompile (`0x…0A02`) wired into the EVM.
 //!
-//! Corpora live in the precompile account's storage, written through the journal like the
-//! influence precompile's points. A query reads the named datanets' documents back, builds
-//! their suffix arrays and matches the output — the result depends only on state. Building per
-//! query is what a persistent in-memory index (next step) will remove; until then its cost is
-//! charged per corpus token.
+//! Datanet records live in the precompile account's storage; the documents of each
+//! `addDocuments` call are one batch stored as a data account's code (see
+//! [`super::datasets`]). A query reads the datanet's suffix-array index from the version cache,
+//! keyed by the chain value that commits to every batch, so the result depends only on state.
+//! A new batch becomes a new segment at once; merging segments (which never changes a result)
+//! happens on a background thread that swaps the merged index in under the same key.
 //!
 //! Storage layout (keccak256 of the concatenated parts):
 //! ```text
 //! keccak("ol.tokens.next")           next datanet id (ids start at 1)
 //! keccak(id, "meta")                 owner (bytes 12..32) | documents u32 (8..12) | tokens u64 (0..8)
-//! keccak(id, "free")                 next free token slot (documents start slot-aligned)
-//! keccak(id, "docs") + i             document i: contributor (12..32) | first slot u64 (4..12)
-//!                                    | length u32 (0..4)
-//! keccak(id, "tokens") + s           8 big-endian u32 token ids per slot
+//! keccak(id, "batches")              number of batches
+//! keccak(id, "chain") + b            chain value after batch b
+//! code of batch_address(0x…0A02, id, b)
+//!                                    0x00 ‖ per document: contributor (20 bytes)
+//!                                    ‖ length (u32 BE) ‖ tokens (u32 BE each)
 //! ```
 
-use super::attribution::{SLOT_READ_GAS, SLOT_WRITE_GAS};
-use super::journal::{Journal, Outcome, slot_key};
+use super::{
+    attribution::{SLOT_READ_GAS, SLOT_WRITE_GAS},
+    datasets::{self, BatchSource, Versioned, Versions},
+    journal::{Journal, Outcome, slot_key},
+};
 use alloy_evm::precompiles::{DynPrecompile, PrecompileInput};
-use alloy_primitives::{Address, Bytes, U256, keccak256};
+use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
 use alloy_sol_types::{SolCall, SolError, SolEvent, SolValue};
 use ol_precompiles::{
     abi::{self, ITokenAttribution as T, TokenCall},
     gas,
     token_attribution::{self, MergePolicy, TokenIndex, TokenQuery},
 };
+use parking_lot::Mutex;
 use revm::precompile::{PrecompileError, PrecompileId, PrecompileOutput, PrecompileResult};
+use std::{collections::HashSet, sync::Arc};
 
 const DECODE_GAS: u64 = 100;
-/// Gas per corpus token for building its suffix array at query time (measured 14–22 M tokens/s,
-/// about 6 gas per token at ecrecover's ns/gas; rounded up).
-const BUILD_GAS_PER_TOKEN: u64 = 10;
 /// Most datanets one query may name.
 const MAX_QUERY_DATANETS: usize = 64;
+/// Slots a query reads per datanet (meta, batch count, chain value).
+const QUERY_READS_PER_DATANET: u64 = 3;
+/// Bytes of a document's header in a batch: contributor and length.
+const DOC_HEADER: usize = 24;
 
-/// The precompile as alloy-evm wants it.
-pub fn token_precompile() -> DynPrecompile {
-    DynPrecompile::new_stateful(PrecompileId::custom("ol-tokens"), run)
+/// Token indexes by version, plus the datanets being compacted in the background.
+#[derive(Debug, Default)]
+pub struct TokenVersions {
+    versions: Versions<TokenIndex>,
+    compacting: Mutex<HashSet<u64>>,
+}
+
+impl TokenVersions {
+    /// Merges `index`'s segments as the merge policy asks, off the calling thread, and swaps
+    /// the result in under the same key. Results never depend on segmentation (the crate's
+    /// property and reference tests), so a query sees the same answer before and after; only
+    /// its speed changes, which is why gas assumes compacted indexes.
+    fn compact_later(self: &Arc<Self>, id: u64, head: B256, index: &Arc<TokenIndex>) {
+        if index.segment_count() < MergePolicy::default().fan_in
+            || !self.compacting.lock().insert(id)
+        {
+            return;
+        }
+        let (this, index) = (self.clone(), index.clone());
+        let spawned = std::thread::Builder::new().name("ol-compact".into()).spawn(move || {
+            let mut merged = (*index).clone();
+            let started = std::time::Instant::now();
+            let merges = merged.maintain();
+            if merges > 0 {
+                tracing::info!(
+                    target: "precompiles",
+                    datanet = id,
+                    merges,
+                    segments = merged.segment_count(),
+                    tokens = merged.token_count(),
+                    ms = started.elapsed().as_millis() as u64,
+                    "token index compacted"
+                );
+                this.versions.insert(id, head, Arc::new(merged));
+            }
+            this.compacting.lock().remove(&id);
+        });
+        if spawned.is_err() {
+            self.compacting.lock().remove(&id);
+        }
+    }
+}
+
+/// The precompile as alloy-evm wants it, reading indexes from `versions`.
+pub fn token_precompile(versions: Arc<TokenVersions>) -> DynPrecompile {
+    DynPrecompile::new_stateful(PrecompileId::custom("ol-tokens"), move |input| {
+        run(&versions, input)
+    })
+}
+
+/// A batch's payload: its documents, each with its contributor and length.
+impl Versioned for TokenIndex {
+    fn extend(&mut self, payload: &[u8]) -> Result<(), String> {
+        let docs = decode_batch(payload).ok_or("token batch does not decode")?;
+        let refs: Vec<(Address, &[u32])> = docs.iter().map(|(a, t)| (*a, t.as_slice())).collect();
+        self.add_documents_unmerged(&refs).map(|_| ()).map_err(|e| e.to_string())
+    }
+}
+
+fn encode_batch(docs: &[(Address, &[u32])]) -> Vec<u8> {
+    let tokens: usize = docs.iter().map(|(_, d)| d.len()).sum();
+    let mut out = Vec::with_capacity(docs.len() * DOC_HEADER + 4 * tokens);
+    for (contributor, doc) in docs {
+        out.extend_from_slice(contributor.as_slice());
+        out.extend_from_slice(&(doc.len() as u32).to_be_bytes());
+        for t in *doc {
+            out.extend_from_slice(&t.to_be_bytes());
+        }
+    }
+    out
+}
+
+fn decode_batch(mut payload: &[u8]) -> Option<Vec<(Address, Vec<u32>)>> {
+    let mut docs = Vec::new();
+    while !payload.is_empty() {
+        let (header, rest) = payload.split_at_checked(DOC_HEADER)?;
+        let len = u32::from_be_bytes(header[20..24].try_into().ok()?) as usize;
+        let (body, rest) = rest.split_at_checked(len.checked_mul(4)?)?;
+        let tokens = body.chunks_exact(4).map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]));
+        docs.push((Address::from_slice(&header[..20]), tokens.collect()));
+        payload = rest;
+    }
+    Some(docs)
+}
+
+/// Builds the newest index of every token datanet in `state` (merged as the policy asks);
+/// returns how many datanets and tokens it loaded.
+pub fn warm(
+    versions: &TokenVersions,
+    state: &crate::state::WorldState,
+) -> Result<(u64, u64), String> {
+    let me = ol_precompiles::abi::TOKEN_ATTRIBUTION_ADDRESS;
+    let next = state.storage(&me, &slot_key(&[b"ol.tokens.next"])).saturating_to::<u64>();
+    let (mut datanets, mut tokens) = (0, 0);
+    for id in 1..next {
+        let Some(meta) = Meta::decode(state.storage(&me, &slot_key(&[&id_word(id), b"meta"])))
+        else {
+            continue;
+        };
+        let count = state.storage(&me, &datasets::batches_key(id)).saturating_to::<u64>();
+        let mut source = datasets::WorldBatches { state, precompile: me };
+        let index = versions
+            .versions
+            .resolve(&mut source, id, count, || Ok(TokenIndex::new(id, MergePolicy::default())))
+            .map_err(|e| format!("token datanet {id}: {e:?}"))?;
+        if index.token_count() != meta.tokens {
+            return Err(format!(
+                "token datanet {id}: {} tokens recorded, {} in its batches",
+                meta.tokens,
+                index.token_count()
+            ));
+        }
+        if count > 0 {
+            let mut merged = (*index).clone();
+            if merged.maintain() > 0 {
+                let head = datasets::WorldBatches { state, precompile: me }.chain(id, count - 1)?;
+                versions.versions.insert(id, head, Arc::new(merged));
+            }
+        }
+        datanets += 1;
+        tokens += index.token_count();
+    }
+    Ok((datanets, tokens))
 }
 
 fn id_word(id: u64) -> [u8; 32] {
@@ -76,60 +204,49 @@ impl Meta {
 }
 
 /// The journal plus this precompile's record readers.
-struct Ctx<'a>(Journal<'a>);
+struct Ctx<'a, 'v> {
+    journal: Journal<'a>,
+    versions: &'v Arc<TokenVersions>,
+}
 
-impl<'a> std::ops::Deref for Ctx<'a> {
+impl<'a> std::ops::Deref for Ctx<'a, '_> {
     type Target = Journal<'a>;
     fn deref(&self) -> &Self::Target {
-        &self.0
+        &self.journal
     }
 }
 
-impl std::ops::DerefMut for Ctx<'_> {
+impl std::ops::DerefMut for Ctx<'_, '_> {
     fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.0
+        &mut self.journal
     }
 }
 
-impl Ctx<'_> {
+impl Ctx<'_, '_> {
     fn meta(&mut self, id: u64) -> Result<Option<Meta>, PrecompileError> {
         Ok(Meta::decode(self.sload(slot_key(&[&id_word(id), b"meta"]))?))
     }
 
-    /// Reads a datanet's documents back from storage.
-    fn documents(
-        &mut self,
-        id: u64,
-        meta: &Meta,
-    ) -> Result<Vec<(Address, Vec<u32>)>, PrecompileError> {
-        let docs_base = slot_key(&[&id_word(id), b"docs"]);
-        let tokens_base = slot_key(&[&id_word(id), b"tokens"]);
-        let mut out = Vec::with_capacity(meta.docs as usize);
-        for i in 0..u64::from(meta.docs) {
-            let w = self.sload(docs_base.wrapping_add(U256::from(i)))?.to_be_bytes::<32>();
-            let contributor = Address::from_slice(&w[12..32]);
-            let mut first = [0u8; 8];
-            first.copy_from_slice(&w[4..12]);
-            let first = u64::from_be_bytes(first);
-            let len = u32::from_be_bytes([w[0], w[1], w[2], w[3]]) as usize;
-            let mut tokens = Vec::with_capacity(len);
-            for s in 0..len.div_ceil(8) as u64 {
-                let word = self
-                    .sload(tokens_base.wrapping_add(U256::from(first + s)))?
-                    .to_be_bytes::<32>();
-                for c in word.chunks(4) {
-                    if tokens.len() < len {
-                        tokens.push(u32::from_be_bytes([c[0], c[1], c[2], c[3]]));
-                    }
-                }
-            }
-            out.push((contributor, tokens));
+    /// A datanet's suffix-array index in the current state.
+    fn load(&mut self, id: u64, meta: &Meta) -> Result<Arc<TokenIndex>, PrecompileError> {
+        let (count, head) = self.batches(id)?;
+        let versions = self.versions;
+        let index = self.journal.index(&versions.versions, id, count, || {
+            Ok(TokenIndex::new(id, MergePolicy::default()))
+        })?;
+        if index.token_count() != meta.tokens {
+            return Err(PrecompileError::Fatal(format!(
+                "token datanet {id}: {} tokens recorded, {} in its batches",
+                meta.tokens,
+                index.token_count()
+            )));
         }
-        Ok(out)
+        versions.compact_later(id, head, &index);
+        Ok(index)
     }
 }
 
-fn run(input: PrecompileInput<'_>) -> PrecompileResult {
+fn run(versions: &Arc<TokenVersions>, input: PrecompileInput<'_>) -> PrecompileResult {
     let (reservoir, limit) = (input.reservoir, input.gas);
     let call = match abi::decode_token_call(input.data) {
         Ok(call) => call,
@@ -142,14 +259,18 @@ fn run(input: PrecompileInput<'_>) -> PrecompileResult {
         Ok(j) => j,
         Err(refused) => return Ok(refused),
     };
-    Ok(dispatch(&mut Ctx(journal), call, limit)?.into_output(reservoir))
+    Ok(dispatch(&mut Ctx { journal, versions }, call, limit)?.into_output(reservoir))
 }
 
 fn error(gas: u64, e: impl SolError) -> Outcome {
     Outcome::Revert(gas, e.abi_encode().into())
 }
 
-fn dispatch(ctx: &mut Ctx<'_>, call: TokenCall, limit: u64) -> Result<Outcome, PrecompileError> {
+fn dispatch(
+    ctx: &mut Ctx<'_, '_>,
+    call: TokenCall,
+    limit: u64,
+) -> Result<Outcome, PrecompileError> {
     let caller = ctx.input.caller;
     let is_static = ctx.input.is_static;
     match call {
@@ -192,10 +313,11 @@ fn dispatch(ctx: &mut Ctx<'_>, call: TokenCall, limit: u64) -> Result<Outcome, P
                 Ok(d) => d,
                 Err(data) => return Ok(Outcome::Revert(DECODE_GAS, data)),
             };
-            let slots: u64 =
-                docs.iter().map(|(_, d)| d.len().div_ceil(8) as u64 + 1).sum::<u64>() + 2;
+            let payload_len = (docs.len() * DOC_HEADER + 4 * tokens.len()) as u64;
+            // New slot: the chain value; rewritten: meta, batch count.
             let gas = gas::add_documents_gas(docs.len() as u64, tokens.len() as u64)
-                .saturating_add(slots.saturating_mul(SLOT_WRITE_GAS));
+                .saturating_add(datasets::store_gas(payload_len))
+                .saturating_add(3 * SLOT_WRITE_GAS);
             if gas > limit {
                 return Ok(Outcome::OutOfGas);
             }
@@ -205,37 +327,17 @@ fn dispatch(ctx: &mut Ctx<'_>, call: TokenCall, limit: u64) -> Result<Outcome, P
             if let Some(i) = docs.iter().position(|(_, d)| d.is_empty()) {
                 return Ok(error(gas, T::EmptyDocument { index: U256::from(i) }));
             }
-            let (docs_base, tokens_base, free_key) = (
-                slot_key(&[&id_word(c.datanetId), b"docs"]),
-                slot_key(&[&id_word(c.datanetId), b"tokens"]),
-                slot_key(&[&id_word(c.datanetId), b"free"]),
-            );
-            let mut free = ctx.sload(free_key)?.saturating_to::<u64>();
             let first_doc = meta.docs;
-            for (k, (contributor, doc)) in docs.iter().enumerate() {
-                let mut w = [0u8; 32];
-                w[12..32].copy_from_slice(contributor.as_slice());
-                w[4..12].copy_from_slice(&free.to_be_bytes());
-                w[0..4].copy_from_slice(&(doc.len() as u32).to_be_bytes());
-                ctx.sstore(
-                    docs_base.wrapping_add(U256::from(u64::from(first_doc) + k as u64)),
-                    U256::from_be_bytes(w),
-                )?;
-                for chunk in doc.chunks(8) {
-                    let mut word = [0u8; 32];
-                    for (j, t) in chunk.iter().enumerate() {
-                        word[j * 4..j * 4 + 4].copy_from_slice(&t.to_be_bytes());
-                    }
-                    ctx.sstore(
-                        tokens_base.wrapping_add(U256::from(free)),
-                        U256::from_be_bytes(word),
-                    )?;
-                    free += 1;
-                }
+            // What the index refuses must be refused here: a stored batch always indexes.
+            if u64::from(first_doc).saturating_add(docs.len() as u64) > u64::from(u32::MAX)
+                || tokens.len().saturating_add(docs.len()) > token_attribution::MAX_SEGMENT_LEN
+            {
+                return Ok(error(gas, T::BatchTooLarge {}));
             }
+            let (batch, prev) = ctx.batches(c.datanetId)?;
+            ctx.store_batch(c.datanetId, batch, prev, &encode_batch(&docs))?;
             meta.docs = first_doc.saturating_add(docs.len() as u32);
             meta.tokens = meta.tokens.saturating_add(tokens.len() as u64);
-            ctx.sstore(free_key, U256::from(free))?;
             ctx.sstore(slot_key(&[&id_word(c.datanetId), b"meta"]), meta.encode())?;
             ctx.log(
                 T::DocumentsAdded {
@@ -276,7 +378,7 @@ fn dispatch(ctx: &mut Ctx<'_>, call: TokenCall, limit: u64) -> Result<Outcome, P
 }
 
 fn attribute(
-    ctx: &mut Ctx<'_>,
+    ctx: &mut Ctx<'_, '_>,
     ids: &[u64],
     output: &Bytes,
     min_span: u32,
@@ -299,29 +401,18 @@ fn attribute(
         metas.push(meta);
     }
     let corpus: Vec<u64> = metas.iter().map(|m| m.tokens).collect();
-    let reads: u64 =
-        metas.iter().map(|m| u64::from(m.docs) + m.tokens.div_ceil(8) + u64::from(m.docs)).sum();
-    let total_tokens: u64 = corpus.iter().sum();
+    let reads = QUERY_READS_PER_DATANET * ids.len() as u64;
     let mut gas = gas::attribute_gas(output_tokens.len() as u64, &corpus)
-        .saturating_add(reads.saturating_mul(SLOT_READ_GAS))
-        .saturating_add(total_tokens.saturating_mul(BUILD_GAS_PER_TOKEN))
+        .saturating_add(reads * SLOT_READ_GAS)
         .saturating_add(if record { 2 * SLOT_WRITE_GAS } else { 0 });
     if gas > limit {
         return Ok(Outcome::OutOfGas);
     }
     let mut indices = Vec::with_capacity(ids.len());
     for (id, meta) in ids.iter().zip(&metas) {
-        let docs = ctx.documents(*id, meta)?;
-        let refs: Vec<(Address, &[u32])> = docs.iter().map(|(a, t)| (*a, t.as_slice())).collect();
-        let mut index = TokenIndex::new(*id, MergePolicy::default());
-        if !refs.is_empty()
-            && let Err(e) = index.add_documents(&refs)
-        {
-            return Ok(Outcome::Revert(gas, abi::token_revert(&e)));
-        }
-        indices.push(index);
+        indices.push(ctx.load(*id, meta)?);
     }
-    let refs: Vec<&TokenIndex> = indices.iter().collect();
+    let refs: Vec<&TokenIndex> = indices.iter().map(|i| i.as_ref()).collect();
     let query = TokenQuery { output: &output_tokens, min_span, max_occurrences };
     let prepared = match token_attribution::prepare(&refs, &query) {
         Ok(p) => p,

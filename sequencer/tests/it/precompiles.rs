@@ -2,12 +2,13 @@
 //! whose state commits to the state root; scores equal the pure implementation's.
 
 use crate::harness::{ADDR0, ADDR1, TestNode, raw_rpc};
-use alloy_primitives::{Address, Bytes, U256};
+use alloy_primitives::{Address, Bytes};
 use alloy_sol_types::{SolCall, SolError};
 use ol_precompiles::{
     abi::{IInfluenceAttribution as I, INFLUENCE_ADDRESS},
     influence::{self, Datanet, InfluenceQuery},
 };
+use ol_sequencer::evm::datasets::batch_address;
 use serde_json::{Value, json};
 
 async fn call(url: &str, method: &str, params: Value) -> Value {
@@ -83,10 +84,28 @@ async fn influence_precompile_registers_and_scores_on_chain() {
     let data: Bytes = serde_json::from_value(v["error"]["data"].clone()).expect("revert data");
     assert!(I::NotDatanetOwner::abi_decode(&data).is_ok(), "{v}");
 
-    // A registration that runs out of gas leaves no trace.
+    // The batch is the code of its data account (STOP, contributors, sketches), so the state
+    // root commits to it through the account's code hash.
+    let code_at = |batch: u64| {
+        let at = batch_address(INFLUENCE_ADDRESS, 1, batch);
+        async move { call(url, "eth_getCode", json!([at, "latest"])).await["result"].clone() }
+    };
+    let mut payload = vec![0u8];
+    for c in &contributors {
+        payload.extend_from_slice(c.as_slice());
+    }
+    payload.extend_from_slice(&sketches);
+    assert_eq!(code_at(0).await, json!(Bytes::from(payload.clone())));
+    let proof =
+        call(url, "eth_getProof", json!([batch_address(INFLUENCE_ADDRESS, 1, 0), [], "latest"]))
+            .await;
+    assert_eq!(proof["result"]["codeHash"], json!(alloy_primitives::keccak256(&payload)));
+
+    // A registration that runs out of gas leaves no trace, not even its data account.
     let r = send(url, ADDR0, add.abi_encode(), Some(60_000)).await;
     assert_eq!(r["status"], "0x0");
     assert_eq!(info(url).await, (3, 2));
+    assert_eq!(code_at(1).await, json!("0x"));
 
     // Malformed input reverts with MalformedInput, unknown selectors with UnknownSelector.
     let v =
@@ -193,7 +212,18 @@ async fn influence_precompile_registers_and_scores_on_chain() {
     assert_eq!(flag(&delegated), Some(false), "{delegated}");
     let proof = call(url, "eth_getProof", json!([INFLUENCE_ADDRESS, [], "latest"])).await;
     assert_ne!(proof["result"]["storageHash"], json!(format!("{}", alloy_trie::EMPTY_ROOT_HASH)));
-    let _ = U256::ZERO;
+
+    // After a restart the index is rebuilt from the state: same scores, same gas (gas never
+    // depends on whether a node had the index in memory).
+    let score_call = json!([{"from": ADDR0, "to": INFLUENCE_ADDRESS, "data": Bytes::from(score.abi_encode())}, "latest"]);
+    let before = call(url, "eth_call", score_call.clone()).await["result"].clone();
+    let gas_before = call(url, "eth_estimateGas", score_call.clone()).await["result"].clone();
+    assert!(node.terminate(), "clean shutdown");
+    let node = TestNode::start(_dir.path(), &[]);
+    let url = node.url.as_str();
+    assert_eq!(call(url, "eth_call", score_call.clone()).await["result"], before);
+    assert_eq!(call(url, "eth_estimateGas", score_call).await["result"], gas_before);
+    assert_eq!(info(url).await, (3, 2));
 }
 
 mod adapters {
@@ -416,5 +446,57 @@ mod tokens {
         let out: Bytes = serde_json::from_value(v["result"].clone()).expect("bytes");
         let info = T::datanetInfoCall::abi_decode_returns(&out).expect("decodes");
         assert_eq!((info.documents, info.tokens), (3, flat.len() as u64));
+
+        // Nine more batches: ten segments, which the node merges in the background. Answers
+        // equal the pure index's before and after a restart (which rebuilds from the state),
+        // and so does the gas.
+        let mut all = refs.iter().map(|(a, d)| (*a, d.to_vec())).collect::<Vec<_>>();
+        for k in 0..9u32 {
+            let doc: Vec<u32> = (0..30).map(|i| (i * (k + 2)) % 13 + 200 * k).collect();
+            let who = Address::repeat_byte(0xc0 + k as u8);
+            let add = T::addDocumentsCall {
+                datanetId: 1,
+                contributors: vec![who],
+                docLengths: vec![doc.len() as u32],
+                tokens: tokens_to_bytes(&doc),
+            };
+            assert_eq!(send_tx(url, add.abi_encode()).await["status"], "0x1");
+            all.push((who, doc));
+        }
+        let output: Vec<u32> = all.iter().flat_map(|(_, d)| d[3..9].to_vec()).collect();
+        let query = T::attributeCall {
+            datanetIds: vec![1],
+            outputTokens: tokens_to_bytes(&output),
+            minSpan: 3,
+            maxOccurrences: 1000,
+        };
+        let mut index = TokenIndex::new(1, MergePolicy::default());
+        let refs: Vec<(Address, &[u32])> = all.iter().map(|(a, d)| (*a, d.as_slice())).collect();
+        index.add_documents(&refs).expect("index");
+        let want = token_attribution::attribute(
+            &[&index],
+            &TokenQuery { output: &output, min_span: 3, max_occurrences: 1000 },
+        )
+        .expect("attribute");
+        let want: Vec<(Address, u16)> =
+            want.shares.iter().map(|s| (s.contributor, s.bps)).collect();
+        assert!(want.len() >= 10, "{want:?}");
+        let request = json!([{"from": ADDR0, "to": TOKEN_ATTRIBUTION_ADDRESS, "data": Bytes::from(query.abi_encode())}, "latest"]);
+        let shares = |v: Value| {
+            let out: Bytes = serde_json::from_value(v["result"].clone()).expect("bytes");
+            let got = T::attributeCall::abi_decode_returns(&out).expect("decodes");
+            got.shares.iter().map(|s| (s.contributor, s.bps)).collect::<Vec<_>>()
+        };
+        assert_eq!(shares(call(url, "eth_call", request.clone()).await), want);
+        let gas = call(url, "eth_estimateGas", request.clone()).await["result"].clone();
+        // Later queries may see the compacted index; the answer and the gas stay.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert_eq!(shares(call(url, "eth_call", request.clone()).await), want);
+        assert_eq!(call(url, "eth_estimateGas", request.clone()).await["result"], gas);
+        assert!(node.terminate(), "clean shutdown");
+        let node = TestNode::start(_dir.path(), &[]);
+        let url = node.url.as_str();
+        assert_eq!(shares(call(url, "eth_call", request.clone()).await), want);
+        assert_eq!(call(url, "eth_estimateGas", request).await["result"], gas);
     }
 }
