@@ -33,7 +33,7 @@ use ol_precompiles::{
 };
 use parking_lot::Mutex;
 use revm::precompile::{PrecompileError, PrecompileId, PrecompileOutput, PrecompileResult};
-use std::{collections::HashSet, sync::Arc};
+use std::sync::Arc;
 
 const DECODE_GAS: u64 = 100;
 /// Most datanets one query may name.
@@ -43,45 +43,82 @@ const QUERY_READS_PER_DATANET: u64 = 3;
 /// Bytes of a document's header in a batch: contributor and length.
 const DOC_HEADER: usize = 24;
 
-/// Token indexes by version, plus the datanets being compacted in the background.
+/// Datanets up to this many tokens are merged into one segment in the background; larger
+/// ones are merged level by level (the LSM policy), which bounds the rewriting per token.
+const FULL_MERGE_TOKENS: u64 = 32_000_000;
+
+/// Token indexes by version, plus the background merger.
 #[derive(Debug, Default)]
 pub struct TokenVersions {
     versions: Versions<TokenIndex>,
-    compacting: Mutex<HashSet<u64>>,
+    merger: Mutex<Merger>,
+}
+
+/// Work for the merge thread: the newest version asked for, per datanet (older requests for
+/// the same datanet are dropped, so one busy datanet cannot queue up work).
+#[derive(Debug, Default)]
+struct Merger {
+    pending: std::collections::BTreeMap<u64, (B256, Arc<TokenIndex>)>,
+    running: bool,
 }
 
 impl TokenVersions {
-    /// Merges `index`'s segments as the merge policy asks, off the calling thread, and swaps
-    /// the result in under the same key. Results never depend on segmentation (the crate's
-    /// property and reference tests), so a query sees the same answer before and after; only
-    /// its speed changes, which is why gas assumes compacted indexes.
-    fn compact_later(self: &Arc<Self>, id: u64, head: B256, index: &Arc<TokenIndex>) {
-        if index.segment_count() < MergePolicy::default().fan_in
-            || !self.compacting.lock().insert(id)
-        {
+    /// Asks for `index` (datanet `id` at `head`) to be merged into fewer segments on the merge
+    /// thread, which swaps the result in under the same key. Results never depend on
+    /// segmentation (the crate's property and reference tests), so a query sees the same answer
+    /// before and after; only its speed changes, which is why gas assumes merged indexes. One
+    /// thread does all merging, so it never takes more than one core from block production.
+    fn merge_later(self: &Arc<Self>, id: u64, head: B256, index: &Arc<TokenIndex>) {
+        if index.segment_count() < 2 {
             return;
         }
-        let (this, index) = (self.clone(), index.clone());
-        let spawned = std::thread::Builder::new().name("ol-compact".into()).spawn(move || {
+        let mut merger = self.merger.lock();
+        merger.pending.insert(id, (head, index.clone()));
+        if merger.running {
+            return;
+        }
+        merger.running = true;
+        let this = self.clone();
+        let spawned =
+            std::thread::Builder::new().name("ol-merge".into()).spawn(move || this.merge_loop());
+        if spawned.is_err() {
+            merger.running = false;
+        }
+    }
+
+    fn merge_loop(&self) {
+        loop {
+            let next = {
+                let mut merger = self.merger.lock();
+                match merger.pending.pop_first() {
+                    Some(job) => job,
+                    None => {
+                        merger.running = false;
+                        return;
+                    }
+                }
+            };
+            let (id, (head, index)) = next;
             let mut merged = (*index).clone();
             let started = std::time::Instant::now();
-            let merges = merged.maintain();
-            if merges > 0 {
+            let before = merged.segment_count();
+            if merged.token_count() <= FULL_MERGE_TOKENS {
+                // Cannot fail below the segment size limit; on failure the index stays as is.
+                let _ = merged.compact();
+            } else {
+                merged.maintain();
+            }
+            if merged.segment_count() < before {
                 tracing::info!(
                     target: "precompiles",
                     datanet = id,
-                    merges,
-                    segments = merged.segment_count(),
+                    segments = format!("{before} -> {}", merged.segment_count()),
                     tokens = merged.token_count(),
                     ms = started.elapsed().as_millis() as u64,
-                    "token index compacted"
+                    "token index merged"
                 );
-                this.versions.insert(id, head, Arc::new(merged));
+                self.versions.insert(id, head, Arc::new(merged));
             }
-            this.compacting.lock().remove(&id);
-        });
-        if spawned.is_err() {
-            self.compacting.lock().remove(&id);
         }
     }
 }
@@ -155,12 +192,15 @@ pub fn warm(
                 index.token_count()
             ));
         }
-        if count > 0 {
+        if index.segment_count() > 1 {
             let mut merged = (*index).clone();
-            if merged.maintain() > 0 {
-                let head = datasets::WorldBatches { state, precompile: me }.chain(id, count - 1)?;
-                versions.versions.insert(id, head, Arc::new(merged));
+            if merged.token_count() <= FULL_MERGE_TOKENS {
+                let _ = merged.compact();
+            } else {
+                merged.maintain();
             }
+            let head = datasets::WorldBatches { state, precompile: me }.chain(id, count - 1)?;
+            versions.versions.insert(id, head, Arc::new(merged));
         }
         datanets += 1;
         tokens += index.token_count();
@@ -241,7 +281,7 @@ impl Ctx<'_, '_> {
                 index.token_count()
             )));
         }
-        versions.compact_later(id, head, &index);
+        versions.merge_later(id, head, &index);
         Ok(index)
     }
 }
@@ -435,4 +475,63 @@ fn attribute(
         );
     }
     Ok(Outcome::Ok(gas, abi::encode_token_result(&result)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evm::datasets::{BatchSource, chain_next, data_code};
+
+    struct Batches(Vec<Vec<u8>>);
+
+    impl BatchSource for Batches {
+        type Error = ();
+        fn chain(&mut self, _id: u64, batch: u64) -> Result<B256, ()> {
+            Ok(self.0[..=batch as usize]
+                .iter()
+                .fold(B256::ZERO, |h, c| chain_next(h, keccak256(c))))
+        }
+        fn code(&mut self, _id: u64, batch: u64) -> Result<Vec<u8>, ()> {
+            Ok(self.0[batch as usize].clone())
+        }
+    }
+
+    #[test]
+    fn batches_roundtrip_and_merge_thread_swaps_in_an_equal_index() {
+        let docs: Vec<(Address, Vec<u32>)> = (0..12u32)
+            .map(|k| {
+                (
+                    Address::with_last_byte(k as u8 % 5),
+                    (0..50).map(|i| (i * (k + 1)) % 17).collect(),
+                )
+            })
+            .collect();
+        let refs: Vec<(Address, &[u32])> = docs.iter().map(|(a, d)| (*a, d.as_slice())).collect();
+        let decoded = decode_batch(&encode_batch(&refs[..3])).expect("decodes");
+        assert_eq!(decoded, docs[..3].to_vec());
+        assert!(decode_batch(&encode_batch(&refs[..3])[..30]).is_none(), "truncated");
+
+        // One batch per document: twelve segments.
+        let mut source = Batches(refs.iter().map(|d| data_code(&encode_batch(&[*d]))).collect());
+        let versions = Arc::new(TokenVersions::default());
+        let empty = || Ok(TokenIndex::new(1, MergePolicy::default()));
+        let index = versions.versions.resolve(&mut source, 1, 12, empty).expect("resolve");
+        assert_eq!(index.segment_count(), 12);
+        let output: Vec<u32> = docs[4].1[5..30].to_vec();
+        let query = TokenQuery { output: &output, min_span: 3, max_occurrences: 100 };
+        let before = token_attribution::attribute(&[&index], &query).expect("attribute");
+
+        let head = source.chain(1, 11).expect("head");
+        versions.merge_later(1, head, &index);
+        let merged = (0..500)
+            .find_map(|_| {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+                versions.versions.get(1, head).filter(|i| i.segment_count() == 1)
+            })
+            .expect("merged within 5 s");
+        let after = token_attribution::attribute(&[&merged], &query).expect("attribute");
+        assert_eq!(after.shares, before.shares);
+        assert_eq!(after.spans, before.spans);
+        assert!(!after.shares.is_empty());
+    }
 }
