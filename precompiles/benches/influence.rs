@@ -2,7 +2,8 @@
 //! machine's memory read bandwidth, and the dot-product kernel against a plain loop.
 //!
 //! `cargo bench -p ol-precompiles --bench influence`. Datanet sizes: 4 MB (in cache), 200 MB
-//! (the brief's size; this machine's L3 is 480 MB) and 1 GiB (larger than any cache).
+//! (the brief's size; this machine's L3 is 480 MB) and 1 GiB (larger than any cache), the
+//! latter also registered 64 points at a time (many small chunks, as on chain).
 
 use alloy_primitives::Address;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
@@ -26,13 +27,17 @@ fn fill(buf: &mut [i8], seed: u64) {
     });
 }
 
-fn datanet(bytes: usize, dim: usize) -> Datanet {
+/// A datanet of `bytes` of sketches registered in batches of `batch` points (one batch if 0).
+fn datanet(bytes: usize, dim: usize, batch: usize) -> Datanet {
     let n = bytes / dim;
     let mut sketches = vec![0i8; n * dim];
     fill(&mut sketches, 42);
     let owners: Vec<Address> = (0..n).map(|i| Address::with_last_byte((i % 251) as u8)).collect();
     let mut d = Datanet::new(1, dim).expect("dim");
-    d.push_batch(&owners, &sketches).expect("push");
+    let batch = if batch == 0 { n } else { batch };
+    for (o, s) in owners.chunks(batch).zip(sketches.chunks(batch * dim)) {
+        d.push_batch(o, s).expect("push");
+    }
     d
 }
 
@@ -57,14 +62,17 @@ fn memory_bandwidth(c: &mut Criterion) {
 fn scoring(c: &mut Criterion) {
     let mut g = c.benchmark_group("influence_score");
     g.sample_size(10);
-    for (label, bytes, dim) in [
-        ("4MB_d256", 4usize << 20, 256usize),
-        ("200MB_d256", 200 << 20, 256),
-        ("1GiB_d256", 1 << 30, 256),
-        ("1GiB_d1024", 1 << 30, 1024),
-        ("1GiB_d64", 1 << 30, 64),
+    // `_in_64_point_batches`: registered 64 points at a time, as the chain does, so the datanet
+    // is thousands of 256 KiB chunks instead of one.
+    for (label, bytes, dim, batch) in [
+        ("4MB_d256", 4usize << 20, 256usize, 0usize),
+        ("200MB_d256", 200 << 20, 256, 0),
+        ("1GiB_d256", 1 << 30, 256, 0),
+        ("1GiB_d256_in_64_point_batches", 1 << 30, 256, 64),
+        ("1GiB_d1024", 1 << 30, 1024, 0),
+        ("1GiB_d64", 1 << 30, 64, 0),
     ] {
-        let d = datanet(bytes, dim);
+        let d = datanet(bytes, dim, batch);
         let mut q = vec![0i8; dim];
         fill(&mut q, 7);
         g.throughput(Throughput::Bytes(d.sketch_bytes() as u64));

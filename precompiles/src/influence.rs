@@ -15,15 +15,17 @@
 //! Points with score 0 never count and never appear in `top`. When every score is 0 the result
 //! is empty (no shares, no top points): the caller decides what an unattributable output means.
 //!
-//! Sketches are stored contiguously (`n * d` bytes) so a query is one sequential scan; the scan
-//! is memory-bound for datanets larger than cache. Per-point scores are computed in parallel
-//! with rayon into a vector indexed by point, and everything after that is sequential integer
-//! arithmetic, so the result cannot depend on the thread count or scheduling.
+//! Sketches are stored contiguously per chunk (`n * d` bytes; chunks are immutable and shared
+//! between versions of a datanet, see [`Datanet`]) so a query is a few long sequential scans;
+//! the scan is memory-bound for datanets larger than cache. Per-point scores are computed in
+//! parallel with rayon over work units (runs of consecutive points of one chunk), and the
+//! per-unit outputs (candidates, partial per-contributor sums) are combined in unit order with
+//! integer arithmetic, so the result cannot depend on the thread count, scheduling or chunking.
 
 use crate::bps::{self, Share};
 use alloy_primitives::Address;
 use rayon::prelude::*;
-use std::{cmp::Ordering, collections::BTreeMap, num::NonZeroU32};
+use std::{cmp::Ordering, collections::BTreeMap, fmt, num::NonZeroU32, sync::Arc};
 
 /// Smallest sketch dimension a datanet may have.
 pub const MIN_DIM: usize = 64;
@@ -37,8 +39,20 @@ pub const MAX_POINTS: usize = u32::MAX as usize;
 /// Identifier of a datanet.
 pub type DatanetId = u64;
 
-/// Points scored per rayon task: big enough to amortize scheduling, small enough to balance.
+/// Fewest points per rayon task (work unit), unless a chunk has fewer: big enough to amortize
+/// scheduling, small enough to balance.
 const CHUNK_POINTS: usize = 2048;
+/// Sketch bytes per work unit for small dimensions (more than [`CHUNK_POINTS`] points): fewer
+/// units, hence fewer per-unit candidates to select from afterwards.
+const UNIT_BYTES: usize = 512 << 10;
+/// How far ahead of the scan [`score_unit`] reads (bytes).
+const TOUCH_AHEAD: usize = 1024;
+/// Bytes of points [`score_unit`] scores between two read-ahead bursts.
+const TOUCH_GROUP: usize = 1024;
+/// Cache line size assumed by the read-ahead (only a performance assumption).
+const CACHE_LINE: usize = 64;
+/// Sketch bytes at which a datanet's mutable tail is sealed into a shared immutable chunk.
+const TAIL_BYTES: usize = 256 << 10;
 
 /// Why a datanet update or a query is rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -85,19 +99,41 @@ pub enum InfluenceError {
     },
 }
 
+/// A run of consecutive points of one datanet: their sketches and a local contributor table.
+/// Sealed chunks are immutable and shared (via [`Arc`]) by every version of the datanet.
+#[derive(Clone, Default)]
+struct Chunk {
+    /// Index (in the datanet) of the chunk's first point.
+    start: usize,
+    /// `len * dim` sketch values, point after point.
+    sketches: Vec<i8>,
+    /// Distinct contributors of the chunk, in first-appearance order.
+    contributors: Vec<Address>,
+    /// Position in `contributors` of each point's contributor.
+    point_contributor: Vec<u32>,
+}
+
+impl Chunk {
+    fn len(&self) -> usize {
+        self.point_contributor.len()
+    }
+}
+
 /// The data points of one datanet.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Points live in sealed chunks shared by all clones (`Arc`) plus a small mutable tail (under
+/// 256 KiB of sketches) that a clone copies, so `clone` costs O(chunks + tail) and
+/// appending to a clone never changes the original. Results never depend on the chunking.
+#[derive(Clone)]
 pub struct Datanet {
     id: DatanetId,
     dim: usize,
-    /// Distinct contributors in first-registration order.
-    contributors: Vec<Address>,
-    /// Position of each contributor in `contributors`.
-    contributor_pos: BTreeMap<Address, u32>,
-    /// Contributor position of each point.
-    point_contributor: Vec<u32>,
-    /// `len * dim` sketch values, point after point.
-    sketches: Vec<i8>,
+    /// Sealed chunks in index order; each holds at least [`TAIL_BYTES`] of sketches.
+    sealed: Vec<Arc<Chunk>>,
+    /// The points after the sealed chunks.
+    tail: Chunk,
+    /// Position of each tail contributor in `tail.contributors`.
+    tail_pos: BTreeMap<Address, u32>,
 }
 
 impl Datanet {
@@ -106,14 +142,7 @@ impl Datanet {
         if !(MIN_DIM..=MAX_DIM).contains(&dim) {
             return Err(InfluenceError::InvalidDimension(dim));
         }
-        Ok(Self {
-            id,
-            dim,
-            contributors: Vec::new(),
-            contributor_pos: BTreeMap::new(),
-            point_contributor: Vec::new(),
-            sketches: Vec::new(),
-        })
+        Ok(Self { id, dim, sealed: Vec::new(), tail: Chunk::default(), tail_pos: BTreeMap::new() })
     }
 
     /// The datanet's id.
@@ -128,31 +157,28 @@ impl Datanet {
 
     /// Number of points.
     pub fn len(&self) -> usize {
-        self.point_contributor.len()
+        self.tail.start + self.tail.len()
     }
 
     /// Whether the datanet has no point.
     pub fn is_empty(&self) -> bool {
-        self.point_contributor.is_empty()
-    }
-
-    /// Number of distinct contributors.
-    pub fn contributor_count(&self) -> usize {
-        self.contributors.len()
+        self.len() == 0
     }
 
     /// Bytes of sketch data a query scans.
     pub fn sketch_bytes(&self) -> usize {
-        self.sketches.len()
+        self.len() * self.dim
     }
 
     /// Contributor and sketch of point `index`.
     pub fn point(&self, index: u32) -> Option<(Address, &[i8])> {
         let i = usize::try_from(index).ok()?;
-        let c = *self.point_contributor.get(i)?;
-        let start = i.checked_mul(self.dim)?;
-        let sketch = self.sketches.get(start..start.checked_add(self.dim)?)?;
-        Some((*self.contributors.get(c as usize)?, sketch))
+        let chunk = self.chunk_of(i)?;
+        let local = i - chunk.start;
+        let c = *chunk.point_contributor.get(local)?;
+        let start = local.checked_mul(self.dim)?;
+        let sketch = chunk.sketches.get(start..start.checked_add(self.dim)?)?;
+        Some((*chunk.contributors.get(c as usize)?, sketch))
     }
 
     /// Appends one point; returns its index.
@@ -186,55 +212,285 @@ impl Datanet {
         if first.saturating_add(contributors.len()) > MAX_POINTS {
             return Err(InfluenceError::DatanetFull(self.id));
         }
-        for &c in contributors {
-            let next = self.contributors.len() as u32;
-            let pos = *self.contributor_pos.entry(c).or_insert(next);
-            if pos == next {
-                self.contributors.push(c);
-            }
-            self.point_contributor.push(pos);
+        let tail = &mut self.tail;
+        if tail.sketches.len() + sketches.len() >= TAIL_BYTES {
+            // This batch seals the tail: size the chunk exactly, so a large batch is copied
+            // once, straight into its final place.
+            tail.sketches.reserve_exact(sketches.len());
+            tail.point_contributor.reserve_exact(contributors.len());
         }
-        self.sketches.extend_from_slice(sketches);
+        for &c in contributors {
+            let next = tail.contributors.len() as u32;
+            let pos = *self.tail_pos.entry(c).or_insert(next);
+            if pos == next {
+                tail.contributors.push(c);
+            }
+            tail.point_contributor.push(pos);
+        }
+        tail.sketches.extend_from_slice(sketches);
+        if tail.sketches.len() >= TAIL_BYTES {
+            self.seal();
+        }
         // first < MAX_POINTS = u32::MAX, checked above.
         Ok(first as u32)
     }
 
-    /// Clipped score of every point, by index. Parallel; each entry depends only on its point.
-    pub fn clipped_scores(&self, query: &[i8]) -> Vec<u32> {
-        self.scan(query, 0, 0).0
+    /// Turns the tail into a shared immutable chunk and starts an empty tail.
+    fn seal(&mut self) {
+        let start = self.len();
+        let mut chunk = std::mem::replace(&mut self.tail, Chunk { start, ..Chunk::default() });
+        chunk.sketches.shrink_to_fit();
+        chunk.contributors.shrink_to_fit();
+        chunk.point_contributor.shrink_to_fit();
+        self.tail_pos.clear();
+        self.sealed.push(Arc::new(chunk));
     }
 
-    /// Clipped scores by index, plus the best `keep` positive points of every chunk of
-    /// [`CHUNK_POINTS`] (a superset of the global best `keep`), in chunk order. `pos` is this
-    /// datanet's position in the query. Parallel over chunks; every output is a pure function
-    /// of its chunk, and chunks are collected in order.
-    fn scan(&self, query: &[i8], pos: u32, keep: usize) -> (Vec<u32>, Vec<Candidate>) {
+    /// All chunks in index order, the tail last (possibly empty).
+    fn chunks(&self) -> impl Iterator<Item = &Chunk> {
+        self.sealed.iter().map(|c| &**c).chain(std::iter::once(&self.tail))
+    }
+
+    /// The chunk holding point `index`.
+    fn chunk_of(&self, index: usize) -> Option<&Chunk> {
+        if index >= self.tail.start {
+            return Some(&self.tail);
+        }
+        // sealed[0].start == 0 <= index, so the partition point is >= 1.
+        let k = self.sealed.partition_point(|c| c.start <= index);
+        self.sealed.get(k.checked_sub(1)?).map(|c| &**c)
+    }
+
+    /// Contributor of point `index` (which must exist).
+    fn contributor(&self, index: u32) -> Address {
+        // Only called with indices produced by `scan`.
+        self.point(index).map(|(c, _)| c).unwrap_or_default()
+    }
+
+    /// Every point in index order.
+    fn points(&self) -> impl Iterator<Item = (Address, &[i8])> {
+        self.chunks().flat_map(move |c| {
+            c.point_contributor
+                .iter()
+                .zip(c.sketches.chunks_exact(self.dim))
+                .map(move |(&p, s)| (c.contributors[p as usize], s))
+        })
+    }
+
+    /// Clipped score of every point, by index. Parallel; each entry depends only on its point.
+    pub fn clipped_scores(&self, query: &[i8]) -> Vec<u32> {
         let mut out = vec![0u32; self.len()];
         if query.len() != self.dim {
-            return (out, Vec::new());
+            return out;
         }
-        let candidates = out
-            .par_chunks_mut(CHUNK_POINTS)
-            .zip(self.sketches.par_chunks(CHUNK_POINTS * self.dim))
-            .enumerate()
-            .flat_map_iter(|(chunk, (scores, sketches))| {
-                let mut local = Vec::new();
-                let base = chunk * CHUNK_POINTS;
-                for (j, (s, sketch)) in
-                    scores.iter_mut().zip(sketches.chunks_exact(self.dim)).enumerate()
-                {
-                    // max(0) makes the cast lossless.
-                    *s = dot(sketch, query).max(0) as u32;
-                    if *s > 0 && keep > 0 {
-                        local.push((*s, pos, (base + j) as u32));
-                    }
-                }
-                keep_best(&mut local, keep);
-                local
+        let mut rest: &mut [u32] = &mut out;
+        let work: Vec<(Unit<'_>, &mut [u32])> = self
+            .units()
+            .into_iter()
+            .map(|u| {
+                let (scores, r) =
+                    std::mem::take(&mut rest).split_at_mut(u.sketches.len() / self.dim);
+                rest = r;
+                (u, scores)
             })
             .collect();
-        (out, candidates)
+        work.into_par_iter().for_each(|(u, scores)| {
+            score_unit(u.sketches, query, 0, |_| (0, 0), |j, s| scores[j] = s);
+        });
+        out
     }
+
+    /// The work units of a scan, in index order: every chunk cut into runs of
+    /// max([`CHUNK_POINTS`], [`UNIT_BYTES`] / dim) points (the last run of a chunk shorter).
+    fn units(&self) -> Vec<Unit<'_>> {
+        let per = CHUNK_POINTS.max(UNIT_BYTES / self.dim);
+        let mut units = Vec::with_capacity(self.len().div_ceil(per) + self.sealed.len() + 1);
+        for (chunk, c) in self.chunks().enumerate() {
+            for (k, sketches) in c.sketches.chunks(per * self.dim).enumerate() {
+                units.push(Unit { chunk, first: c.start + k * per, sketches });
+            }
+        }
+        units
+    }
+
+    /// Scans with `query` (of this datanet's dimension). Returns the best `keep` positive
+    /// points of every work unit (a superset of the global best `keep`) and, if `weights` is
+    /// given, adds every contributor's total score to it. `pos` is this datanet's position in
+    /// the query.
+    ///
+    /// Units are scored in parallel; every unit's output is a pure function of the unit, and
+    /// outputs are combined in unit order, so nothing depends on scheduling. Weights are summed
+    /// per chunk-local contributor within a unit (or per point, when the chunk has more
+    /// contributors than the unit has points), then per chunk, then by address.
+    fn scan(
+        &self,
+        query: &[i8],
+        pos: u32,
+        keep: usize,
+        weights: Option<&mut BTreeMap<Address, u128>>,
+    ) -> Vec<Candidate> {
+        let units = self.units();
+        let at = |u: &Unit<'_>| {
+            let first = u.first;
+            move |j: usize| (pos, (first + j) as u32)
+        };
+        let Some(weights) = weights else {
+            return units
+                .par_iter()
+                .flat_map_iter(|u| score_unit(u.sketches, query, keep, at(u), |_, _| {}))
+                .collect();
+        };
+        let chunks: Vec<&Chunk> = self.chunks().collect();
+        let parts: Vec<(Vec<Candidate>, Partial)> = units
+            .par_iter()
+            .map(|u| {
+                let chunk = chunks[u.chunk];
+                let from = u.first - chunk.start;
+                let n = u.sketches.len() / self.dim;
+                let local = &chunk.point_contributor[from..from + n];
+                if chunk.contributors.len() <= n {
+                    let mut sums = vec![0u64; chunk.contributors.len()];
+                    let c = score_unit(u.sketches, query, keep, at(u), |j, s| {
+                        sums[local[j] as usize] += u64::from(s);
+                    });
+                    (c, Partial::Sums(sums))
+                } else {
+                    let mut scores = vec![0u32; n];
+                    let c = score_unit(u.sketches, query, keep, at(u), |j, s| scores[j] = s);
+                    (c, Partial::Scores(scores))
+                }
+            })
+            .collect();
+        let mut candidates = Vec::new();
+        // Per chunk-local contributor (u64: at most 2^32 points of 2^24), then by address.
+        let mut per: Vec<u64> = Vec::new();
+        let mut parts = parts.into_iter().zip(&units).peekable();
+        for (k, chunk) in chunks.iter().enumerate() {
+            per.clear();
+            per.resize(chunk.contributors.len(), 0);
+            while let Some(((c, part), u)) = parts.next_if(|(_, u)| u.chunk == k) {
+                candidates.extend(c);
+                match part {
+                    Partial::Sums(sums) => {
+                        for (p, s) in per.iter_mut().zip(sums) {
+                            *p += s;
+                        }
+                    }
+                    Partial::Scores(scores) => {
+                        let from = u.first - chunk.start;
+                        for (&c, s) in chunk.point_contributor[from..].iter().zip(scores) {
+                            per[c as usize] += u64::from(s);
+                        }
+                    }
+                }
+            }
+            for (c, &w) in chunk.contributors.iter().zip(&per) {
+                if w > 0 {
+                    *weights.entry(*c).or_default() += u128::from(w);
+                }
+            }
+        }
+        candidates
+    }
+}
+
+/// A work unit of a scan: consecutive points of one chunk (see [`Datanet::units`]).
+struct Unit<'a> {
+    /// Position of its chunk in [`Datanet::chunks`].
+    chunk: usize,
+    /// Index (in the datanet) of its first point.
+    first: usize,
+    /// Its points' sketches.
+    sketches: &'a [i8],
+}
+
+/// Contributor weights of one unit.
+enum Partial {
+    /// Total score per chunk-local contributor.
+    Sums(Vec<u64>),
+    /// Score of every point of the unit.
+    Scores(Vec<u32>),
+}
+
+impl PartialEq for Datanet {
+    /// Same id, dimension and points, however they are chunked.
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+            && self.dim == other.dim
+            && self.len() == other.len()
+            && self.points().eq(other.points())
+    }
+}
+
+impl Eq for Datanet {}
+
+impl fmt::Debug for Datanet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Datanet")
+            .field("id", &self.id)
+            .field("dim", &self.dim)
+            .field("len", &self.len())
+            .field("sealed_chunks", &self.sealed.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Scores the points of `sketches` (points of `query.len()` values), calls `emit(j, score)`
+/// for every point `j` in order, and returns the best `keep` positive ones (in no particular
+/// order); `at(j)` is the (datanet position, index) of the `j`-th point.
+///
+/// Before scoring each group of points (about [`TOUCH_GROUP`] bytes) the loop reads one byte
+/// per cache line of the group [`TOUCH_AHEAD`] bytes further on, so those lines are already on
+/// their way from memory when the kernel reaches them. On datanets larger than cache this
+/// doubles the scan rate here (the plain loop keeps too few memory reads in flight, apparently
+/// because the kernel's instructions fill the out-of-order window); the values read are
+/// discarded, so results are unaffected.
+fn score_unit(
+    sketches: &[i8],
+    query: &[i8],
+    keep: usize,
+    at: impl Fn(usize) -> (u32, u32),
+    mut emit: impl FnMut(usize, u32),
+) -> Vec<Candidate> {
+    let dim = query.len();
+    let points = sketches.len() / dim;
+    // Candidates are buffered up to `cap`, then cut to the best `keep`; from then on only a
+    // score above the worst kept one (`floor`) can enter, because a later point with an equal
+    // score ranks lower (higher index). The result is the exact best `keep` of the unit.
+    let cap = if keep == 0 { 0 } else { keep.saturating_mul(2).max(64).min(points) };
+    let mut local = Vec::with_capacity(cap);
+    let mut floor = 0u32;
+    let mut touched = 0i8;
+    // Groups of about TOUCH_GROUP bytes: first read one byte of every cache line of the group
+    // TOUCH_AHEAD bytes further on (a tight loop of independent loads), then score the group.
+    let group = (TOUCH_GROUP / dim).max(1);
+    for (g, group_sketches) in sketches.chunks(group * dim).enumerate() {
+        let ahead = g * group * dim + TOUCH_AHEAD;
+        let end = (ahead + group_sketches.len()).min(sketches.len());
+        if let Some(lines) = sketches.get(ahead..end) {
+            for &b in lines.iter().step_by(CACHE_LINE) {
+                touched ^= b;
+            }
+        }
+        for (j, sketch) in group_sketches.chunks_exact(dim).enumerate() {
+            let j = g * group + j;
+            // max(0) makes the cast lossless.
+            let s = dot(sketch, query).max(0) as u32;
+            emit(j, s);
+            if s > floor && keep > 0 {
+                let (pos, index) = at(j);
+                local.push((s, pos, index));
+                if local.len() >= cap && local.len() > keep {
+                    keep_best(&mut local, keep);
+                    floor = local.iter().map(|c| c.0).min().unwrap_or(0);
+                }
+            }
+        }
+    }
+    // Keeps the reads ahead from being optimized away.
+    std::hint::black_box(touched);
+    keep_best(&mut local, keep);
+    local
 }
 
 /// Exact int8 dot product. Shaped for auto-vectorization: 32 independent i32 lanes fed by
@@ -334,38 +590,20 @@ pub fn score(
 
     let top_n = query.top_points.min(MAX_TOP_POINTS);
     let keep = query.top_k.map_or(top_n, |k| k.get() as usize);
-    let mut scores: Vec<Vec<u32>> = Vec::with_capacity(sorted.len());
-    let mut best: Vec<Candidate> = Vec::new();
-    for (pos, d) in sorted.iter().enumerate() {
-        let (s, mut c) = d.scan(query.sketch, pos as u32, keep.max(top_n));
-        scores.push(s);
-        best.append(&mut c);
-    }
-    let points_scanned = scores.iter().map(|s| s.len() as u64).sum();
-
+    let points_scanned = sorted.iter().map(|d| d.len() as u64).sum();
     // Per-contributor weights, keyed by address so merging datanets is order-free.
     let mut weights: BTreeMap<Address, u128> = BTreeMap::new();
-    match query.top_k {
-        None => {
-            for (d, s) in sorted.iter().zip(&scores) {
-                let mut per = vec![0u64; d.contributors.len()];
-                for (&sc, &c) in s.iter().zip(&d.point_contributor) {
-                    per[c as usize] += u64::from(sc);
-                }
-                for (c, w) in d.contributors.iter().zip(per) {
-                    if w > 0 {
-                        *weights.entry(*c).or_default() += u128::from(w);
-                    }
-                }
-            }
-        }
-        Some(_) => {
-            keep_best(&mut best, keep);
-            for &(sc, pos, idx) in &best {
-                let d = sorted[pos as usize];
-                let c = d.contributors[d.point_contributor[idx as usize] as usize];
-                *weights.entry(c).or_default() += u128::from(sc);
-            }
+    let mut best: Vec<Candidate> = Vec::new();
+    for (pos, d) in sorted.iter().enumerate() {
+        // Every point's score counts without top_k; with it, only the kept points' (below).
+        let all = if query.top_k.is_none() { Some(&mut weights) } else { None };
+        best.append(&mut d.scan(query.sketch, pos as u32, keep.max(top_n), all));
+    }
+    if query.top_k.is_some() {
+        keep_best(&mut best, keep);
+        for &(sc, pos, idx) in &best {
+            let c = sorted[pos as usize].contributor(idx);
+            *weights.entry(c).or_default() += u128::from(sc);
         }
     }
     keep_best(&mut best, top_n);
@@ -382,7 +620,7 @@ pub fn score(
                 ScoredPoint {
                     datanet: d.id,
                     index: idx,
-                    contributor: d.contributors[d.point_contributor[idx as usize] as usize],
+                    contributor: d.contributor(idx),
                     score: u64::from(sc),
                 }
             })
@@ -470,5 +708,136 @@ mod tests {
         assert!(matches!(e, Err(InfluenceError::DimensionMismatch { .. })));
         let e = score(&[], &InfluenceQuery { sketch: &q, top_k: None, top_points: 4 });
         assert_eq!(e, Err(InfluenceError::NoDatanets));
+    }
+
+    /// Deterministic test points: `n` owners out of 9 and `n * dim` small sketch values.
+    fn points(seed: u64, n: usize, dim: usize) -> (Vec<Address>, Vec<i8>) {
+        let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let owners = (0..n).map(|_| a((next() % 9) as u8 + 1)).collect();
+        let sketches = (0..n * dim).map(|_| (next() % 9) as i8 - 4).collect();
+        (owners, sketches)
+    }
+
+    fn queries(d: &Datanet, q: &[i8]) -> Vec<InfluenceResult> {
+        [None, NonZeroU32::new(1), NonZeroU32::new(37), NonZeroU32::new(1_000_000)]
+            .into_iter()
+            .map(|top_k| {
+                score(&[d], &InfluenceQuery { sketch: q, top_k, top_points: 16 }).expect("q")
+            })
+            .collect()
+    }
+
+    #[test]
+    fn clones_share_chunks_and_diverge_independently() {
+        let dim = 64;
+        let per_chunk = TAIL_BYTES / dim;
+        // The original: two sealed chunks and a tail, pushed one point at a time.
+        let n1 = 2 * per_chunk + 50;
+        let (o1, s1) = points(1, n1, dim);
+        let mut base = Datanet::new(3, dim).expect("dim");
+        for (c, s) in o1.iter().zip(s1.chunks_exact(dim)) {
+            base.push(*c, s).expect("push");
+        }
+        assert_eq!(base.sealed.len(), 2);
+        let (_, q) = points(2, 1, dim);
+        let before = queries(&base, &q);
+        let scores_before = base.clipped_scores(&q);
+
+        // A clone shares the sealed chunks; appending to it leaves the original alone.
+        let mut version = base.clone();
+        assert_eq!(version, base);
+        assert!(version.sealed.iter().zip(&base.sealed).all(|(x, y)| Arc::ptr_eq(x, y)));
+        let n2 = 3 * per_chunk + 7;
+        let (o2, s2) = points(3, n2, dim);
+        let (big, small) = (n2 - 20, 20);
+        version.push_batch(&o2[..big], &s2[..big * dim]).expect("batch");
+        for (c, s) in o2[big..].iter().zip(s2[big * dim..].chunks_exact(dim)) {
+            version.push(*c, s).expect("push");
+        }
+        assert_eq!(version.len(), n1 + n2);
+        assert_eq!(big + small, n2);
+
+        assert_eq!(base.len(), n1);
+        assert_eq!(base.sealed.len(), 2);
+        assert_eq!(queries(&base, &q), before);
+        assert_eq!(base.clipped_scores(&q), scores_before);
+        for i in [0, 1, per_chunk - 1, per_chunk, 2 * per_chunk, n1 - 1] {
+            let idx = i as u32;
+            assert_eq!(base.point(idx), Some((o1[i], &s1[i * dim..(i + 1) * dim])));
+        }
+        assert_eq!(base.point(n1 as u32), None);
+        assert!(version.point(n1 as u32).is_some());
+
+        // The clone answers like a datanet built from scratch, whatever the batching.
+        let all_owners: Vec<Address> = o1.iter().chain(&o2).copied().collect();
+        let all_sketches: Vec<i8> = s1.iter().chain(&s2).copied().collect();
+        let mut one_batch = Datanet::new(3, dim).expect("dim");
+        one_batch.push_batch(&all_owners, &all_sketches).expect("batch");
+        assert_eq!(one_batch.sealed.len(), 1);
+        let mut singles = Datanet::new(3, dim).expect("dim");
+        for (c, s) in all_owners.iter().zip(all_sketches.chunks_exact(dim)) {
+            singles.push(*c, s).expect("push");
+        }
+        let expected = queries(&one_batch, &q);
+        assert!(expected[0].shares.len() == 9 && expected[0].top_points.len() == 16);
+        assert_ne!(expected, before);
+        assert_eq!(queries(&version, &q), expected);
+        assert_eq!(queries(&singles, &q), expected);
+        assert_eq!(version.clipped_scores(&q), one_batch.clipped_scores(&q));
+        assert_eq!(version, one_batch);
+        assert_eq!(singles, one_batch);
+        let last = (n1 + n2 - 1) as u32;
+        assert_eq!(version.point(last), one_batch.point(last));
+    }
+
+    #[test]
+    fn all_points_weights_match_a_naive_sum() {
+        // A sealed chunk with more contributors than a work unit has points (per-point partial
+        // sums) followed by a tail with few (per-contributor partial sums).
+        let dim = 64;
+        let (n, tail) = (10_000, 300);
+        let (_, sk) = points(5, n + tail, dim);
+        let owner = |i: usize| {
+            let k = if i < n { i % 9000 } else { i % 11 };
+            Address::left_padding_from(&(k as u32 + 1).to_be_bytes())
+        };
+        let owners: Vec<Address> = (0..n + tail).map(owner).collect();
+        let mut d = Datanet::new(1, dim).expect("dim");
+        d.push_batch(&owners[..n], &sk[..n * dim]).expect("batch");
+        d.push_batch(&owners[n..], &sk[n * dim..]).expect("batch");
+        assert_eq!((d.sealed.len(), d.tail.len()), (1, tail));
+        let many = d.sealed[0].contributors.len();
+        assert!(d.units().iter().all(|u| u.chunk > 0 || u.sketches.len() / dim < many));
+
+        let (_, q) = points(6, 1, dim);
+        let mut naive: BTreeMap<Address, u128> = BTreeMap::new();
+        let mut top: Vec<(u32, usize)> = Vec::new();
+        for (i, p) in sk.chunks_exact(dim).enumerate() {
+            let s = dot(p, &q).max(0) as u32;
+            *naive.entry(owners[i]).or_default() += u128::from(s);
+            if s > 0 {
+                top.push((s, i));
+            }
+        }
+        naive.retain(|_, w| *w > 0);
+        top.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        let naive: Vec<(Address, u128)> = naive.into_iter().collect();
+        let r =
+            score(&[&d], &InfluenceQuery { sketch: &q, top_k: None, top_points: 16 }).expect("q");
+        assert_eq!(r.shares, bps::normalize(&naive));
+        let got: Vec<(u32, usize)> =
+            r.top_points.iter().map(|p| (p.score as u32, p.index as usize)).collect();
+        assert_eq!(got, top[..16]);
+        assert!(r.top_points.iter().all(|p| p.contributor == owners[p.index as usize]));
+        assert_eq!(
+            d.clipped_scores(&q),
+            sk.chunks_exact(dim).map(|p| dot(p, &q).max(0) as u32).collect::<Vec<_>>()
+        );
     }
 }

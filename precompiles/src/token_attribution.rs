@@ -163,7 +163,7 @@ pub fn prepare<'a>(
 ) -> Result<Prepared<'a>, TokenError> {
     validate(indices, query)?;
     let segments: Vec<(&TokenIndex, &Segment)> =
-        indices.iter().flat_map(|ix| ix.segments.iter().map(move |s| (*ix, s))).collect();
+        indices.iter().flat_map(|ix| ix.segments().map(move |s| (*ix, s))).collect();
     let mapped: Vec<Vec<i32>> =
         segments.par_iter().map(|(_, s)| s.map_query(query.output)).collect();
     let m = query.output.len();

@@ -8,11 +8,16 @@
 //! Merging rebuilds the suffix array over the merged documents; a merge that would pass
 //! `max_segment_len` is not done and those segments are frozen. Queries read all segments, so
 //! none of this changes a result (see the parent module).
+//!
+//! Segments are immutable and shared ([`Arc`]) between clones of an index; only the list of
+//! segments with their levels and the document table are per clone. So `clone` is
+//! O(segments + documents), and registering or merging in a clone never touches the
+//! original's segments.
 
 use super::{DocId, MAX_SEGMENT_LEN, TokenError, segment::Segment};
 use crate::influence::DatanetId;
 use alloy_primitives::Address;
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, sync::Arc};
 
 /// When segments are merged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,8 +41,16 @@ pub struct TokenIndex {
     policy: MergePolicy,
     /// Contributor of each document.
     doc_contributor: Vec<Address>,
-    pub(super) segments: Vec<Segment>,
+    segments: Vec<Entry>,
     tokens: u64,
+}
+
+/// A segment of the index and its merge level in this index.
+#[derive(Debug, Clone)]
+struct Entry {
+    segment: Arc<Segment>,
+    /// Merge level (0 for a freshly registered batch, `u32::MAX`: frozen).
+    level: u32,
 }
 
 impl TokenIndex {
@@ -64,6 +77,11 @@ impl TokenIndex {
     /// Current number of segments.
     pub fn segment_count(&self) -> usize {
         self.segments.len()
+    }
+
+    /// The segments, oldest first.
+    pub(super) fn segments(&self) -> impl Iterator<Item = &Segment> {
+        self.segments.iter().map(|e| &*e.segment)
     }
 
     /// Contributor of document `doc`.
@@ -96,10 +114,10 @@ impl TokenIndex {
             return Err(TokenError::BatchTooLarge);
         }
         let ids = (first as DocId..).zip(docs.iter().map(|(_, d)| *d));
-        let segment = Segment::build(ids, 0)?;
+        let segment = Segment::build(ids)?;
         self.tokens += segment.tokens() as u64;
         self.doc_contributor.extend(docs.iter().map(|(c, _)| *c));
-        self.segments.push(segment);
+        self.segments.push(Entry { segment: Arc::new(segment), level: 0 });
         Ok(first as DocId)
     }
 
@@ -111,7 +129,7 @@ impl TokenIndex {
                 .filter(|&i| self.segments[i].level == level)
                 .take(self.policy.fan_in)
                 .collect();
-            let len: usize = picked.iter().map(|&i| self.segments[i].text_len()).sum();
+            let len: usize = picked.iter().map(|&i| self.segments[i].segment.text_len()).sum();
             if len > self.policy.max_segment_len || self.merge(&picked, level + 1).is_err() {
                 // Too big to merge: freeze these segments at their size.
                 for &i in &picked {
@@ -129,7 +147,7 @@ impl TokenIndex {
         if self.segments.len() < 2 {
             return Ok(());
         }
-        let len: usize = self.segments.iter().map(Segment::text_len).sum();
+        let len: usize = self.segments().map(Segment::text_len).sum();
         if len > self.policy.max_segment_len {
             return Err(TokenError::BatchTooLarge);
         }
@@ -153,12 +171,90 @@ impl TokenIndex {
     /// Replaces the segments at `picked` (ascending) by one merged segment.
     fn merge(&mut self, picked: &[usize], level: u32) -> Result<(), TokenError> {
         let docs: Vec<(DocId, Vec<u32>)> =
-            picked.iter().flat_map(|&i| self.segments[i].documents()).collect();
-        let merged = Segment::build(docs.iter().map(|(id, d)| (*id, d.as_slice())), level)?;
+            picked.iter().flat_map(|&i| self.segments[i].segment.documents()).collect();
+        let merged = Segment::build(docs.iter().map(|(id, d)| (*id, d.as_slice())))?;
         for &i in picked.iter().rev() {
             self.segments.remove(i);
         }
-        self.segments.push(merged);
+        self.segments.push(Entry { segment: Arc::new(merged), level });
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::token_attribution::{TokenAttribution, TokenQuery, attribute};
+
+    /// Deterministic documents: `n` documents of 3..=10 tokens over 12 ids, 5 owners.
+    fn docs(seed: u64, n: usize) -> Vec<(Address, Vec<u32>)> {
+        let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        (0..n)
+            .map(|_| {
+                let owner = Address::repeat_byte((next() % 5) as u8 + 1);
+                let len = (next() % 8) as usize + 3;
+                (owner, (0..len).map(|_| (next() % 12) as u32).collect())
+            })
+            .collect()
+    }
+
+    fn add(ix: &mut TokenIndex, docs: &[(Address, Vec<u32>)], batch: usize) {
+        for b in docs.chunks(batch) {
+            let b: Vec<(Address, &[u32])> = b.iter().map(|(a, d)| (*a, d.as_slice())).collect();
+            ix.add_documents(&b).expect("add");
+        }
+    }
+
+    fn query(ix: &TokenIndex) -> TokenAttribution {
+        let output = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0, 3, 3, 5, 7, 1, 1, 2, 9, 4];
+        let q = TokenQuery { output: &output, min_span: 2, max_occurrences: 50 };
+        attribute(&[ix], &q).expect("attribute")
+    }
+
+    fn same(x: &TokenAttribution, y: &TokenAttribution) -> bool {
+        (&x.shares, &x.spans) == (&y.shares, &y.spans)
+    }
+
+    #[test]
+    fn clones_share_segments_and_diverge_independently() {
+        let policy = MergePolicy { fan_in: 2, ..MergePolicy::default() };
+        let (old, new) = (docs(1, 60), docs(2, 45));
+        let mut base = TokenIndex::new(4, policy);
+        add(&mut base, &old, 7); // 9 batches: segments of levels 3 and 0
+        let before = query(&base);
+        let shared: Vec<Arc<Segment>> = base.segments.iter().map(|e| e.segment.clone()).collect();
+
+        let mut version = base.clone();
+        assert!(version.segments.iter().zip(&shared).all(|(e, s)| Arc::ptr_eq(&e.segment, s)));
+        // Registering merges the clone's segments (level 0 with the new ones, and up).
+        add(&mut version, &new, 4);
+        assert!(
+            version.segments.iter().all(|e| !shared.iter().any(|s| Arc::ptr_eq(&e.segment, s)))
+        );
+
+        assert_eq!(base.doc_count(), old.len());
+        assert_eq!(base.segments.len(), shared.len());
+        assert!(base.segments.iter().zip(&shared).all(|(e, s)| Arc::ptr_eq(&e.segment, s)));
+        assert!(same(&query(&base), &before));
+        assert_eq!(base.contributor(old.len() as DocId), None);
+
+        let all: Vec<(Address, Vec<u32>)> = old.iter().chain(&new).cloned().collect();
+        let mut scratch = TokenIndex::new(4, MergePolicy::default());
+        add(&mut scratch, &all, all.len());
+        let expected = query(&scratch);
+        assert!(!same(&expected, &before) && !expected.shares.is_empty());
+        assert!(same(&query(&version), &expected));
+        assert_eq!(version.doc_count(), scratch.doc_count());
+        assert_eq!(version.token_count(), scratch.token_count());
+        assert!((0..all.len() as DocId).all(|d| version.contributor(d) == scratch.contributor(d)));
+        version.compact().expect("compact");
+        assert!(same(&query(&version), &expected));
+        assert!(same(&query(&base), &before));
     }
 }

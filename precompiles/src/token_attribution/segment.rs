@@ -43,8 +43,6 @@ pub(super) struct Segment {
     doc_starts: Vec<u32>,
     /// Global id of each local document.
     doc_ids: Vec<DocId>,
-    /// Merge level (0 for a freshly registered batch).
-    pub(super) level: u32,
 }
 
 impl Segment {
@@ -52,7 +50,6 @@ impl Segment {
     /// The caller checks that `tokens + docs` fits [`super::MAX_SEGMENT_LEN`].
     pub(super) fn build<'a>(
         docs: impl Iterator<Item = (DocId, &'a [u32])> + Clone,
-        level: u32,
     ) -> Result<Self, TokenError> {
         let vocab = vocabulary(docs.clone().flat_map(|(_, t)| t.iter().copied()));
         let dense = |t: u32| -> i32 {
@@ -103,7 +100,7 @@ impl Segment {
         for c in 1..first.len() {
             first[c] += first[c - 1];
         }
-        Ok(Self { text, sa, vocab, first, doc_starts, doc_ids, level })
+        Ok(Self { text, sa, vocab, first, doc_starts, doc_ids })
     }
 
     /// Tokens indexed (separators excluded).
@@ -230,7 +227,7 @@ mod tests {
     use super::*;
 
     fn build(docs: &[&[u32]]) -> Segment {
-        Segment::build(docs.iter().enumerate().map(|(i, d)| (i as DocId, *d)), 0).expect("build")
+        Segment::build(docs.iter().enumerate().map(|(i, d)| (i as DocId, *d))).expect("build")
     }
 
     #[test]
