@@ -27,14 +27,17 @@ pub const ADD_POINTS_PER_POINT_GAS: u64 = 8;
 /// Influence `addPoints`: per KiB of sketch data stored (copy; calldata is paid apart).
 pub const ADD_POINTS_PER_KIB_GAS: u64 = 80;
 
-/// Influence `score`: fixed part.
-pub const SCORE_BASE_GAS: u64 = 500;
+/// Influence `score`: fixed part (decoding, look-ups, result encoding: measured on the node's
+/// EVM, `sequencer/benches/wired_gas.rs`).
+pub const SCORE_BASE_GAS: u64 = 1_500;
 /// Influence `score`: per datanet named.
 pub const SCORE_PER_DATANET_GAS: u64 = 100;
-/// Influence `score`: per KiB of sketch data scanned.
-pub const SCORE_PER_KIB_GAS: u64 = 14;
-/// Influence `score`: per point (score vector, selection, aggregation).
-pub const SCORE_PER_POINT_GAS: u64 = 1;
+/// Influence `score`: per KiB of sketch data scanned (measured 58-67 ns per KiB on datanets
+/// larger than cache, with read-ahead, two threads).
+pub const SCORE_PER_KIB_GAS: u64 = 6;
+/// Influence `score`: points per gas of per-point work (selection, aggregation: about 0.5 ns a
+/// point).
+pub const SCORE_POINTS_PER_GAS: u64 = 8;
 
 /// Token `addDocuments`: fixed part.
 pub const ADD_DOCS_BASE_GAS: u64 = 5_000;
@@ -44,19 +47,19 @@ pub const ADD_DOCS_PER_DOC_GAS: u64 = 50;
 /// later LSM merges (measured amortized: 90 ns per token at 10^6 tokens, 160 ns at 10^7).
 pub const ADD_DOCS_PER_TOKEN_GAS: u64 = 24;
 
-/// Token `attribute`: fixed part.
-pub const ATTRIBUTE_BASE_GAS: u64 = 300;
+/// Token `attribute`: fixed part (decoding, look-ups, result encoding: measured on the node's
+/// EVM, `sequencer/benches/wired_gas.rs`).
+pub const ATTRIBUTE_BASE_GAS: u64 = 1_500;
 /// Token `attribute`: per datanet named.
 pub const ATTRIBUTE_PER_DATANET_GAS: u64 = 100;
 /// Token `attribute`: per output token and datanet.
-pub const ATTRIBUTE_PER_TOKEN_GAS: u64 = 8;
-/// Token `attribute`: per output token and datanet, times `d²` where `d` is the number of
-/// doublings of the corpus past 2^16 tokens. Measured cost per output token grows faster than
-/// `log N` (probes turn from cache hits into DRAM misses): 0.5 µs at 10^6 tokens, 2.2-3 µs at
-/// 10^7, 6.8 µs at 10^8 (one segment per datanet).
-pub const ATTRIBUTE_PER_TOKEN_LOG2_GAS: u64 = 4;
-/// Corpus size (log2) below which searches are treated as cache-resident.
-pub const ATTRIBUTE_LOG_FLOOR: u64 = 16;
+pub const ATTRIBUTE_PER_TOKEN_GAS: u64 = 16;
+/// Token `attribute`: per output token and datanet, a further `2^(L − 18)` where `L` is the
+/// corpus size in bits (`ceil(log2(tokens + 1))`). The measured cost per output token doubles
+/// with each doubling of the corpus past a few million tokens, once the suffix array and text
+/// leave the caches (0.28 µs at 10^6 tokens, 0.55 µs at 10^7, 3.7 µs at 10^8; merged
+/// segments, quiet machine): a polynomial in `L` cannot follow that and stay in band.
+pub const ATTRIBUTE_LOG_FLOOR: u64 = 18;
 /// Token `attribute`: per occurrence enumerated to find holders.
 pub const ATTRIBUTE_PER_OCCURRENCE_GAS: u64 = 8;
 
@@ -99,7 +102,7 @@ pub fn score_gas(datanets: u64, points: u64, dim: u64) -> u64 {
     SCORE_BASE_GAS
         .saturating_add(datanets.saturating_mul(SCORE_PER_DATANET_GAS))
         .saturating_add(kib.saturating_mul(SCORE_PER_KIB_GAS))
-        .saturating_add(points.saturating_mul(SCORE_PER_POINT_GAS))
+        .saturating_add(points.div_ceil(SCORE_POINTS_PER_GAS))
 }
 
 /// `addDocuments` of `docs` documents holding `tokens` tokens.
@@ -115,8 +118,8 @@ pub fn attribute_gas(output_len: u64, corpus_tokens: &[u64]) -> u64 {
     let per_token: u64 = corpus_tokens
         .iter()
         .map(|&n| {
-            let d = log2_ceil(n).saturating_sub(ATTRIBUTE_LOG_FLOOR);
-            ATTRIBUTE_PER_TOKEN_GAS.saturating_add(ATTRIBUTE_PER_TOKEN_LOG2_GAS * d * d)
+            let d = log2_ceil(n).saturating_sub(ATTRIBUTE_LOG_FLOOR).min(62);
+            ATTRIBUTE_PER_TOKEN_GAS.saturating_add(1 << d)
         })
         .fold(0, u64::saturating_add);
     ATTRIBUTE_BASE_GAS

@@ -200,9 +200,9 @@ fn influence(b: &mut Bench, rng: &mut Rng, base: f64) {
     }
 }
 
-fn tokens(b: &mut Bench, rng: &mut Rng, base: f64) {
+fn tokens(b: &mut Bench, rng: &mut Rng, base: f64, sizes: &[(usize, usize)]) {
     let mut id = 0u64;
-    for (total, batch) in [(1_000_000usize, 250_000usize), (10_000_000, 1_250_000)] {
+    for &(total, batch) in sizes {
         id += 1;
         b.commit(TOKEN_ATTRIBUTION_ADDRESS, &T::createDatanetCall {}.abi_encode());
         let mut corpus: Vec<u32> = Vec::with_capacity(total);
@@ -248,11 +248,7 @@ fn tokens(b: &mut Bench, rng: &mut Rng, base: f64) {
             };
             // Build the version, then let the background merge finish before timing.
             b.time(TOKEN_ATTRIBUTION_ADDRESS, &call.abi_encode(), 1);
-            std::thread::sleep(std::time::Duration::from_secs(if total > 2_000_000 {
-                20
-            } else {
-                3
-            }));
+            std::thread::sleep(std::time::Duration::from_secs((total / 1_000_000 / 2 + 3) as u64));
             b.row(
                 "attribute",
                 &format!("{len} tok vs {}M", total / 1_000_000),
@@ -277,6 +273,10 @@ fn main() {
         influence(&mut b, &mut rng, base);
     }
     if filter.is_empty() || "tokens".contains(&filter) {
-        tokens(&mut b, &mut rng, base);
+        tokens(&mut b, &mut rng, base, &[(1_000_000, 250_000), (10_000_000, 1_250_000)]);
+    }
+    // 100M tokens (80 batches, merged level by level): several GiB of memory and minutes.
+    if filter == "tokens100m" {
+        tokens(&mut b, &mut rng, base, &[(100_000_000, 1_250_000)]);
     }
 }
