@@ -6,7 +6,10 @@ use alloy_eips::eip2718::Encodable2718;
 use alloy_primitives::{Address, B256, Bytes, TxKind, U256};
 use alloy_signer::SignerSync;
 use alloy_sol_types::{SolCall, sol};
-use ol_precompiles::abi::{IInfluenceAttribution as I, INFLUENCE_ADDRESS};
+use ol_precompiles::abi::{
+    IInfluenceAttribution as I, INFLUENCE_ADDRESS, ITokenAttribution as T,
+    TOKEN_ATTRIBUTION_ADDRESS, tokens_to_bytes,
+};
 use ol_protocol::L1BlockInfo;
 use ol_sequencer::{
     builder::seal,
@@ -30,7 +33,9 @@ fn signed(
     value: u64,
 ) -> Bytes {
     let gas_limit = match (&to, input.is_empty()) {
-        (TxKind::Call(a), false) if *a == INFLUENCE_ADDRESS => 2_000_000,
+        (TxKind::Call(a), false) if *a == INFLUENCE_ADDRESS || *a == TOKEN_ATTRIBUTION_ADDRESS => {
+            2_000_000
+        }
         (_, true) => 21_000,
         (TxKind::Create, false) => 1_500_000,
         (TxKind::Call(_), false) => 200_000,
@@ -83,13 +88,59 @@ fn build_chain() -> Vec<(B256, B256)> {
                 0,
             ));
             nonces[1] = 1;
+            // So does token attribution (datanet 1, owned by key 2).
+            raws.push(signed(
+                &keys[2],
+                0,
+                TxKind::Call(TOKEN_ATTRIBUTION_ADDRESS),
+                T::createDatanetCall {}.abi_encode(),
+                0,
+            ));
+            nonces[2] = 1;
         }
         // 900 new accounts a block: the account trie passes the size (4,096 keys) where its root
         // is hashed in parallel.
         for i in 0..900u64 {
-            let k = (i % 10) as usize;
+            let token_add = block > 0 && i % 100 == 3;
+            let k = if token_add { 2 } else { (i % 10) as usize };
             let to = Address::from_word(B256::from(U256::from(block * 1_000 + i)));
-            let raw = if block > 0 && i % 100 == 1 {
+            let raw = if token_add {
+                // A new batch (segment) per call: the background merge thread runs while the
+                // blocks execute, and must not change anything.
+                let docs: Vec<Vec<u32>> = (0..2u64)
+                    .map(|d| (0..40u64).map(|j| ((j * (d + 2) + i + block) % 23) as u32).collect())
+                    .collect();
+                let call = T::addDocumentsCall {
+                    datanetId: 1,
+                    contributors: (0..2u64)
+                        .map(|c| Address::from_word(B256::from(U256::from(c + 10 + i % 3))))
+                        .collect(),
+                    docLengths: vec![40, 40],
+                    tokens: tokens_to_bytes(&docs.concat()),
+                };
+                signed(
+                    &keys[k],
+                    nonces[k],
+                    TxKind::Call(TOKEN_ATTRIBUTION_ADDRESS),
+                    call.abi_encode(),
+                    0,
+                )
+            } else if block > 1 && i % 100 == 4 {
+                let output: Vec<u32> = (0..30u64).map(|j| ((j * 3 + i) % 23) as u32).collect();
+                let call = T::recordAttributionCall {
+                    datanetIds: vec![1],
+                    outputTokens: tokens_to_bytes(&output),
+                    minSpan: 2,
+                    maxOccurrences: 10_000,
+                };
+                signed(
+                    &keys[k],
+                    nonces[k],
+                    TxKind::Call(TOKEN_ATTRIBUTION_ADDRESS),
+                    call.abi_encode(),
+                    0,
+                )
+            } else if block > 0 && i % 100 == 1 {
                 let contributors: Vec<Address> =
                     (0..4u64).map(|c| Address::from_word(B256::from(U256::from(c + 1)))).collect();
                 let sketches: Vec<u8> =
@@ -165,7 +216,8 @@ fn build_chain() -> Vec<(B256, B256)> {
             .filter(|t| {
                 // (A plain transfer to 0x…0A01, block 2's 561st, is malformed input and reverts.)
                 let tx = t.tx.tx.inner();
-                alloy_consensus::Transaction::to(tx) == Some(INFLUENCE_ADDRESS)
+                let to = alloy_consensus::Transaction::to(tx);
+                (to == Some(INFLUENCE_ADDRESS) || to == Some(TOKEN_ATTRIBUTION_ADDRESS))
                     && !alloy_consensus::Transaction::input(tx).is_empty()
             })
             .map(|t| alloy_consensus::TxReceipt::status(&t.receipt))
@@ -176,7 +228,7 @@ fn build_chain() -> Vec<(B256, B256)> {
         );
         if block > 1 {
             assert!(
-                calls_ok.len() >= 18,
+                calls_ok.len() >= 36,
                 "block {block} runs add and score calls: {}",
                 calls_ok.len()
             );
