@@ -28,6 +28,9 @@ interface IInfluenceAttribution {
     event DatanetCreated(uint64 indexed datanetId, address indexed owner, uint16 dim);
     /// @notice Points firstIndex..firstIndex+count-1 were added.
     event PointsAdded(uint64 indexed datanetId, uint32 firstIndex, uint32 count);
+    /// @notice Points firstIndex..firstIndex+count-1 no longer count (a curator rejected them,
+    ///         or governance slashed them); they stay stored.
+    event PointsExcluded(uint64 indexed datanetId, uint32 firstIndex, uint32 count);
     /// @notice Emitted by recordScore: the shares of one query.
     event InfluenceScored(address indexed caller, bytes32 indexed queryHash, Share[] shares);
 
@@ -55,6 +58,8 @@ interface IInfluenceAttribution {
     error DimensionMismatch(uint64 datanetId, uint256 dim, uint256 query);
     /// @notice A state-changing call under STATICCALL.
     error StaticCallWrite();
+    /// @notice An empty range, or one past the datanet's last point.
+    error InvalidRange(uint32 first, uint32 count);
 
     /// @notice Creates a datanet of sketch dimension `dim`, owned by the caller.
     function createDatanet(uint16 dim) external returns (uint64 datanetId);
@@ -64,6 +69,11 @@ interface IInfluenceAttribution {
     function addPoints(uint64 datanetId, address[] calldata contributors, bytes calldata sketches)
         external
         returns (uint32 firstIndex);
+
+    /// @notice Excludes points firstIndex..firstIndex+count-1 from every later query: they
+    ///         score 0, as if absent (still scanned and charged). Only the datanet's owner.
+    ///         Excluding a point twice is allowed; there is no way back.
+    function excludePoints(uint64 datanetId, uint32 firstIndex, uint32 count) external;
 
     /// @notice Scores `querySketch` against every point of `datanetIds`. `topK` = 0 keeps every
     ///         point; `topPoints` (at most 16) bounds the returned points. Shares are sorted by

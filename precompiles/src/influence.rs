@@ -295,7 +295,7 @@ impl Datanet {
             })
             .collect();
         work.into_par_iter().for_each(|(u, scores)| {
-            score_unit(u.sketches, query, 0, |_| (0, 0), |j, s| scores[j] = s);
+            score_unit(u.sketches, query, 0, &[], |_| (0, 0), |j, s| scores[j] = s);
         });
         out
     }
@@ -327,9 +327,21 @@ impl Datanet {
         query: &[i8],
         pos: u32,
         keep: usize,
+        excluded: &[(usize, usize)],
         weights: Option<&mut BTreeMap<Address, u128>>,
     ) -> Vec<Candidate> {
         let units = self.units();
+        // The excluded ranges of a unit, relative to its first point.
+        let skip = |u: &Unit<'_>| -> Vec<(usize, usize)> {
+            let end = u.first + u.sketches.len() / self.dim;
+            // `excluded` is sorted and disjoint: start at the first range ending past the unit.
+            let from = excluded.partition_point(|&(_, b)| b <= u.first);
+            excluded[from..]
+                .iter()
+                .take_while(|&&(a, _)| a < end)
+                .map(|&(a, b)| (a.max(u.first) - u.first, b.min(end) - u.first))
+                .collect()
+        };
         let at = |u: &Unit<'_>| {
             let first = u.first;
             move |j: usize| (pos, (first + j) as u32)
@@ -337,7 +349,7 @@ impl Datanet {
         let Some(weights) = weights else {
             return units
                 .par_iter()
-                .flat_map_iter(|u| score_unit(u.sketches, query, keep, at(u), |_, _| {}))
+                .flat_map_iter(|u| score_unit(u.sketches, query, keep, &skip(u), at(u), |_, _| {}))
                 .collect();
         };
         let chunks: Vec<&Chunk> = self.chunks().collect();
@@ -350,13 +362,14 @@ impl Datanet {
                 let local = &chunk.point_contributor[from..from + n];
                 if chunk.contributors.len() <= n {
                     let mut sums = vec![0u64; chunk.contributors.len()];
-                    let c = score_unit(u.sketches, query, keep, at(u), |j, s| {
+                    let c = score_unit(u.sketches, query, keep, &skip(u), at(u), |j, s| {
                         sums[local[j] as usize] += u64::from(s);
                     });
                     (c, Partial::Sums(sums))
                 } else {
                     let mut scores = vec![0u32; n];
-                    let c = score_unit(u.sketches, query, keep, at(u), |j, s| scores[j] = s);
+                    let c =
+                        score_unit(u.sketches, query, keep, &skip(u), at(u), |j, s| scores[j] = s);
                     (c, Partial::Scores(scores))
                 }
             })
@@ -437,7 +450,8 @@ impl fmt::Debug for Datanet {
 
 /// Scores the points of `sketches` (points of `query.len()` values), calls `emit(j, score)`
 /// for every point `j` in order, and returns the best `keep` positive ones (in no particular
-/// order); `at(j)` is the (datanet position, index) of the `j`-th point.
+/// order); `at(j)` is the (datanet position, index) of the `j`-th point. Points inside the
+/// sorted, disjoint half-open ranges `skip` score 0.
 ///
 /// Before scoring each group of points (about [`TOUCH_GROUP`] bytes) the loop reads one byte
 /// per cache line of the group [`TOUCH_AHEAD`] bytes further on, so those lines are already on
@@ -449,6 +463,7 @@ fn score_unit(
     sketches: &[i8],
     query: &[i8],
     keep: usize,
+    skip: &[(usize, usize)],
     at: impl Fn(usize) -> (u32, u32),
     mut emit: impl FnMut(usize, u32),
 ) -> Vec<Candidate> {
@@ -461,6 +476,8 @@ fn score_unit(
     let mut local = Vec::with_capacity(cap);
     let mut floor = 0u32;
     let mut touched = 0i8;
+    // Excluded ranges (sorted, disjoint) before `next_skip` end at or before the current point.
+    let mut next_skip = 0;
     // Groups of about TOUCH_GROUP bytes: first read one byte of every cache line of the group
     // TOUCH_AHEAD bytes further on (a tight loop of independent loads), then score the group.
     let group = (TOUCH_GROUP / dim).max(1);
@@ -474,8 +491,12 @@ fn score_unit(
         }
         for (j, sketch) in group_sketches.chunks_exact(dim).enumerate() {
             let j = g * group + j;
+            while skip.get(next_skip).is_some_and(|r| r.1 <= j) {
+                next_skip += 1;
+            }
+            let skipped = skip.get(next_skip).is_some_and(|r| r.0 <= j);
             // max(0) makes the cast lossless.
-            let s = dot(sketch, query).max(0) as u32;
+            let s = if skipped { 0 } else { dot(sketch, query).max(0) as u32 };
             emit(j, s);
             if s > floor && keep > 0 {
                 let (pos, index) = at(j);
@@ -568,11 +589,42 @@ pub fn score(
     datanets: &[&Datanet],
     query: &InfluenceQuery<'_>,
 ) -> Result<InfluenceResult, InfluenceError> {
+    let none: Vec<(&Datanet, &[(u32, u32)])> = datanets.iter().map(|d| (*d, &[][..])).collect();
+    score_excluding(&none, query)
+}
+
+/// [`score`] with excluded points: each datanet comes with half-open index ranges
+/// `[first, end)` (any order, may overlap) whose points score 0, as if they were not there
+/// (a curator rejected or governance slashed them). They are still scanned, so the work does
+/// not change.
+pub fn score_excluding(
+    datanets: &[(&Datanet, &[(u32, u32)])],
+    query: &InfluenceQuery<'_>,
+) -> Result<InfluenceResult, InfluenceError> {
     if datanets.is_empty() {
         return Err(InfluenceError::NoDatanets);
     }
-    let mut sorted: Vec<&Datanet> = datanets.to_vec();
+    let mut sorted: Vec<&Datanet> = datanets.iter().map(|(d, _)| *d).collect();
     sorted.sort_unstable_by_key(|d| d.id);
+    // Sorted, disjoint ranges per datanet.
+    let excluded = |d: &Datanet| -> Vec<(usize, usize)> {
+        let mut ranges: Vec<(usize, usize)> = datanets
+            .iter()
+            .filter(|(x, _)| x.id == d.id)
+            .flat_map(|(_, r)| r.iter())
+            .filter(|(a, b)| a < b)
+            .map(|&(a, b)| (a as usize, b as usize))
+            .collect();
+        ranges.sort_unstable();
+        let mut merged: Vec<(usize, usize)> = Vec::with_capacity(ranges.len());
+        for (a, b) in ranges {
+            match merged.last_mut() {
+                Some(last) if a <= last.1 => last.1 = last.1.max(b),
+                _ => merged.push((a, b)),
+            }
+        }
+        merged
+    };
     for pair in sorted.windows(2) {
         if pair[0].id == pair[1].id {
             return Err(InfluenceError::DuplicateDatanet(pair[0].id));
@@ -597,7 +649,8 @@ pub fn score(
     for (pos, d) in sorted.iter().enumerate() {
         // Every point's score counts without top_k; with it, only the kept points' (below).
         let all = if query.top_k.is_none() { Some(&mut weights) } else { None };
-        best.append(&mut d.scan(query.sketch, pos as u32, keep.max(top_n), all));
+        let skip = excluded(d);
+        best.append(&mut d.scan(query.sketch, pos as u32, keep.max(top_n), &skip, all));
     }
     if query.top_k.is_some() {
         keep_best(&mut best, keep);
@@ -639,6 +692,49 @@ mod tests {
 
     fn sketch(v: i8, d: usize) -> Vec<i8> {
         vec![v; d]
+    }
+
+    #[test]
+    fn excluded_points_count_as_absent() {
+        // Points of several chunks (a big batch seals a chunk), some in excluded ranges.
+        let d = 64;
+        let n = 6_000usize;
+        let sk =
+            |i: usize| -> Vec<i8> { (0..d).map(|j| ((i * 7 + j * 3) % 11) as i8 - 4).collect() };
+        let who = |i: usize| a((i % 13) as u8 + 1);
+        let ranges = [(10u32, 20u32), (15, 30), (4_000, 5_500), (5_999, 7_000)];
+        let skipped = |i: usize| ranges.iter().any(|&(x, y)| (x as usize..y as usize).contains(&i));
+        let mut full = Datanet::new(1, d).expect("dim");
+        let mut kept = Datanet::new(1, d).expect("dim");
+        let mut kept_index = Vec::new();
+        for i in 0..n {
+            full.push(who(i), &sk(i)).expect("push");
+            if !skipped(i) {
+                kept.push(who(i), &sk(i)).expect("push");
+                kept_index.push(i as u32);
+            }
+        }
+        let query: Vec<i8> = (0..d).map(|j| (j % 5) as i8 - 1).collect();
+        for top_k in [None, NonZeroU32::new(50)] {
+            let q = InfluenceQuery { sketch: &query, top_k, top_points: 16 };
+            let got = score_excluding(&[(&full, &ranges[..])], &q).expect("score");
+            let want = score(&[&kept], &q).expect("score");
+            assert_eq!(got.shares, want.shares);
+            let got_top: Vec<(u32, u64)> =
+                got.top_points.iter().map(|p| (p.index, p.score)).collect();
+            let want_top: Vec<(u32, u64)> =
+                want.top_points.iter().map(|p| (kept_index[p.index as usize], p.score)).collect();
+            assert_eq!(got_top, want_top);
+            assert!(got.top_points.iter().all(|p| !skipped(p.index as usize)));
+        }
+        let none = score_excluding(
+            &[(&full, &[][..])],
+            &InfluenceQuery { sketch: &query, top_k: None, top_points: 4 },
+        );
+        assert_eq!(
+            none,
+            score(&[&full], &InfluenceQuery { sketch: &query, top_k: None, top_points: 4 })
+        );
     }
 
     #[test]

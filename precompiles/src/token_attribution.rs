@@ -207,6 +207,17 @@ impl Prepared<'_> {
 
     /// Phase two: holders, credit split and shares.
     pub fn finish(self) -> TokenAttribution {
+        self.finish_excluding(|_, _| false)
+    }
+
+    /// [`Self::finish`] where the documents for which `excluded(datanet, doc)` holds (a curator
+    /// rejected or governance slashed them) hold nothing: their contributors are not credited
+    /// for spans found in them. Matching is unchanged (a span found only in excluded documents
+    /// credits nobody), so the work and the gas do not change either.
+    pub fn finish_excluding(
+        self,
+        excluded: impl Fn(DatanetId, DocId) -> bool + Sync,
+    ) -> TokenAttribution {
         let Self { segments, kept, max_occurrences, positions } = self;
         // Holders of every attributable span, in parallel, sorted and deduplicated.
         let holders: Vec<Vec<Address>> = kept
@@ -218,7 +229,11 @@ impl Prepared<'_> {
                 let mut h: Vec<Address> = Vec::new();
                 for &(s, r) in rows {
                     let (ix, seg) = segments[s];
-                    h.extend(seg.occurrence_docs(r.lo, r.hi).filter_map(|d| ix.contributor(d)));
+                    h.extend(
+                        seg.occurrence_docs(r.lo, r.hi)
+                            .filter(|&d| !excluded(ix.id(), d))
+                            .filter_map(|d| ix.contributor(d)),
+                    );
                 }
                 h.sort_unstable();
                 h.dedup();
@@ -280,6 +295,34 @@ mod tests {
 
     fn q(output: &[u32], min_span: u32) -> TokenQuery<'_> {
         TokenQuery { output, min_span, max_occurrences: 1000 }
+    }
+
+    #[test]
+    fn excluded_documents_hold_nothing() {
+        let mut index = TokenIndex::new(1, MergePolicy::default());
+        let shared: Vec<u32> = (1..=12).collect();
+        let docs = [(a(1), shared.clone()), (a(2), shared.clone()), (a(3), vec![50, 51, 52, 53])];
+        let refs: Vec<(Address, &[u32])> = docs.iter().map(|(w, d)| (*w, d.as_slice())).collect();
+        index.add_documents(&refs).expect("add");
+        let output: Vec<u32> = [&shared[..], &[50, 51, 52, 53]].concat();
+        let query = q(&output, 3);
+        let all = prepare(&[&index], &query).expect("prepare").finish();
+        let none = prepare(&[&index], &query).expect("prepare").finish_excluding(|_, _| false);
+        assert_eq!(all.shares, none.shares);
+        let holders: Vec<Address> = all.shares.iter().map(|s| s.contributor).collect();
+        assert_eq!(holders.len(), 3);
+        // Document 1 (contributor 2) excluded: contributor 1 alone holds the shared span.
+        let got = prepare(&[&index], &query)
+            .expect("prepare")
+            .finish_excluding(|id, doc| id == 1 && doc == 1);
+        assert!(got.shares.iter().all(|s| s.contributor != a(2)));
+        assert_eq!(got.shares.iter().map(|s| u32::from(s.bps)).sum::<u32>(), 10_000);
+        assert!(got.shares[0].bps > all.shares[0].bps);
+        // Everything excluded: nobody is credited, the spans are still reported.
+        let nobody = prepare(&[&index], &query).expect("prepare").finish_excluding(|_, _| true);
+        assert!(nobody.shares.is_empty());
+        assert_eq!(nobody.spans.len(), all.spans.len());
+        assert!(nobody.spans.iter().all(|s| s.holders == 0));
     }
 
     #[test]

@@ -30,6 +30,9 @@ interface ITokenAttribution {
     event DatanetCreated(uint64 indexed datanetId, address indexed owner);
     /// @notice Documents firstDoc..firstDoc+count-1 were added.
     event DocumentsAdded(uint64 indexed datanetId, uint32 firstDoc, uint32 count, uint64 tokens);
+    /// @notice Documents firstDoc..firstDoc+count-1 no longer earn credit (a curator rejected
+    ///         them, or governance slashed them); they stay stored and matched.
+    event DocumentsExcluded(uint64 indexed datanetId, uint32 firstDoc, uint32 count);
     /// @notice Emitted by recordAttribution: the shares of one query.
     event TokensAttributed(address indexed caller, bytes32 indexed outputHash, Share[] shares);
 
@@ -63,6 +66,8 @@ interface ITokenAttribution {
     error InvalidMaxOccurrences(uint64 got);
     /// @notice A state-changing call under STATICCALL.
     error StaticCallWrite();
+    /// @notice An empty range, or one past the datanet's last document.
+    error InvalidRange(uint32 first, uint32 count);
 
     /// @notice Creates a token datanet owned by the caller.
     function createDatanet() external returns (uint64 datanetId);
@@ -75,6 +80,11 @@ interface ITokenAttribution {
         uint32[] calldata docLengths,
         bytes calldata tokens
     ) external returns (uint32 firstDoc);
+
+    /// @notice Excludes documents firstDoc..firstDoc+count-1 from every later attribution:
+    ///         spans found in them credit nobody for them (matching, and so gas, is unchanged).
+    ///         Only the datanet's owner. There is no way back.
+    function excludeDocuments(uint64 datanetId, uint32 firstDoc, uint32 count) external;
 
     /// @notice Attributes `outputTokens` to the contributors of `datanetIds`. Spans shorter than
     ///         minSpan earn nothing; spans with more than maxOccurrences occurrences credit nobody.

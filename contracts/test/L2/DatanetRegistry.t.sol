@@ -6,6 +6,7 @@ import {IInfluenceAttribution} from "../../src/interfaces/IInfluenceAttribution.
 import {ITokenAttribution} from "../../src/interfaces/ITokenAttribution.sol";
 import {DatanetRegistry} from "../../src/L2/economy/DatanetRegistry.sol";
 import {Governed} from "../../src/L2/economy/Governed.sol";
+import {Precompiles} from "../../src/L2/economy/Precompiles.sol";
 import {EconomySetup} from "./EconomySetup.sol";
 
 contract DatanetRegistryTest is EconomySetup {
@@ -260,6 +261,43 @@ contract DatanetRegistryTest is EconomySetup {
         vm.prank(bob);
         vm.expectRevert(abi.encodeWithSelector(DatanetRegistry.NotContributor.selector, c, bob));
         registry.requestUnbond(c);
+    }
+
+    function test_rejectAndSlashExcludeTheDataInThePrecompile() public {
+        uint64 id = _influenceDatanet();
+        uint256 a = _contributeSketch(alice, id, 1);
+        uint256 b = _contributeSketch(bob, id, 2);
+        uint256 c = _contributeSketch(carol, id, 3);
+        vm.prank(curator);
+        vm.expectEmit(Precompiles.INFLUENCE);
+        emit IInfluenceAttribution.PointsExcluded(1, 1, 1);
+        registry.reject(b);
+        assertTrue(influence.excluded(1, 1));
+        assertFalse(influence.excluded(1, 0));
+        vm.prank(gov);
+        registry.slash(c);
+        assertTrue(influence.excluded(1, 2));
+        // Slashing a rejected contribution does not exclude it twice; accepted data keeps earning.
+        vm.prank(gov);
+        registry.slash(b);
+        assertFalse(influence.excluded(1, 0));
+        uint64[] memory ids = new uint64[](1);
+        ids[0] = 1;
+        (IInfluenceAttribution.Share[] memory shares,) = influence.score(ids, _sketch(9), 0, 0);
+        assertEq(shares.length, 1);
+        assertEq(shares[0].contributor, alice);
+        assertEq(shares[0].bps, 10_000);
+        a;
+
+        uint64 t = _tokenDatanet();
+        _contributeDocs(alice, t, 2);
+        uint256 d = _contributeDocs(bob, t, 3);
+        vm.prank(curator);
+        vm.expectEmit(Precompiles.TOKEN_ATTRIBUTION);
+        emit ITokenAttribution.DocumentsExcluded(1, 2, 3);
+        registry.reject(d);
+        assertTrue(tokenAttr.excluded(1, 4));
+        assertFalse(tokenAttr.excluded(1, 1));
     }
 
     // ----------------------------------------------------------------- slashing

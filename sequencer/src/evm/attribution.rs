@@ -45,8 +45,11 @@ pub const SLOT_READ_GAS: u64 = 200;
 /// Gas charged for decoding and rejecting malformed input.
 const DECODE_GAS: u64 = 100;
 
-/// Slots a query reads per datanet (meta, batch count, chain value).
-const QUERY_READS_PER_DATANET: u64 = 3;
+/// Slots a query reads per datanet (meta, batch count, chain value, excluded-range count),
+/// besides one per excluded range.
+const QUERY_READS_PER_DATANET: u64 = 4;
+/// `excludePoints` / `excludeDocuments`: a new slot, a rewritten one, the reads and the log.
+pub const EXCLUDE_GAS: u64 = 2 * SLOT_WRITE_GAS + 1_000;
 
 /// The precompile as alloy-evm wants it, reading indexes from `versions`.
 pub fn influence_precompile(versions: Arc<Versions<Datanet>>) -> DynPrecompile {
@@ -331,6 +334,44 @@ fn dispatch(
             );
             Ok(Outcome::Ok(gas, I::addPointsCall::abi_encode_returns(&first).into()))
         }
+        InfluenceCall::excludePoints(c) => {
+            if is_static {
+                return Ok(static_write());
+            }
+            let Some(meta) = ctx.meta(c.datanetId)? else {
+                return Ok(Outcome::Revert(
+                    DECODE_GAS,
+                    I::UnknownDatanet { datanetId: c.datanetId }.abi_encode().into(),
+                ));
+            };
+            if meta.owner != caller {
+                return Ok(Outcome::Revert(
+                    DECODE_GAS,
+                    I::NotDatanetOwner { datanetId: c.datanetId, caller }.abi_encode().into(),
+                ));
+            }
+            let gas = EXCLUDE_GAS;
+            if gas > limit {
+                return Ok(Outcome::OutOfGas);
+            }
+            if c.count == 0 || u64::from(c.firstIndex) + u64::from(c.count) > u64::from(meta.points)
+            {
+                return Ok(Outcome::Revert(
+                    gas,
+                    I::InvalidRange { first: c.firstIndex, count: c.count }.abi_encode().into(),
+                ));
+            }
+            ctx.exclude(c.datanetId, c.firstIndex, c.count)?;
+            ctx.log(
+                I::PointsExcluded {
+                    datanetId: c.datanetId,
+                    firstIndex: c.firstIndex,
+                    count: c.count,
+                }
+                .encode_log_data(),
+            );
+            Ok(Outcome::Ok(gas, Bytes::new()))
+        }
         InfluenceCall::score(c) => {
             score(ctx, &c.datanetIds, &c.querySketch, c.topK, c.topPoints, limit, false)
         }
@@ -384,25 +425,29 @@ fn score(
     }
     let points: u64 = metas.iter().map(|m| u64::from(m.points)).sum();
     let dim = metas.first().map(|m| u64::from(m.dim)).unwrap_or_default();
-    let reads = QUERY_READS_PER_DATANET * ids.len() as u64;
+    let mut reads = QUERY_READS_PER_DATANET * ids.len() as u64;
+    for id in ids {
+        reads = reads.saturating_add(ctx.excluded_count(*id)?);
+    }
     let gas = gas::score_gas(ids.len() as u64, points, dim)
-        .saturating_add(reads * SLOT_READ_GAS)
+        .saturating_add(reads.saturating_mul(SLOT_READ_GAS))
         .saturating_add(if record { 2 * SLOT_WRITE_GAS } else { 0 });
     if gas > limit {
         return Ok(Outcome::OutOfGas);
     }
     let mut datanets = Vec::with_capacity(ids.len());
     for (id, meta) in ids.iter().zip(&metas) {
-        datanets.push(ctx.load(*id, meta)?);
+        datanets.push((ctx.load(*id, meta)?, ctx.excluded(*id)?));
     }
     let sketch = abi::sketch_from_bytes(query);
-    let refs: Vec<&Datanet> = datanets.iter().map(|d| d.as_ref()).collect();
+    let refs: Vec<(&Datanet, &[(u32, u32)])> =
+        datanets.iter().map(|(d, x)| (d.as_ref(), x.as_slice())).collect();
     let q = InfluenceQuery {
         sketch: &sketch,
         top_k: NonZeroU32::new(top_k),
         top_points: usize::from(top_points),
     };
-    let result = match influence::score(&refs, &q) {
+    let result = match influence::score_excluding(&refs, &q) {
         Ok(r) => r,
         Err(e) => return Ok(revert(gas, &e)),
     };

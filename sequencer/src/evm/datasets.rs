@@ -60,6 +60,12 @@ pub fn chain_key(id: u64, batch: u64) -> U256 {
     super::journal::slot_key(&[&id_word(id), b"chain"]).wrapping_add(U256::from(batch))
 }
 
+/// Storage slot of a datanet's number of excluded ranges; range `i` is at this slot + 1 + i,
+/// as `first << 32 | count`.
+pub fn excluded_key(id: u64) -> U256 {
+    super::journal::slot_key(&[&id_word(id), b"excluded"])
+}
+
 /// The chain value after appending a batch whose code hashes to `code_hash`.
 pub fn chain_next(prev: B256, code_hash: B256) -> B256 {
     keccak256([prev.as_slice(), code_hash.as_slice()].concat())

@@ -126,6 +126,40 @@ impl<'a> Journal<'a> {
         }
     }
 
+    /// Number of excluded ranges of datanet `id`.
+    pub(crate) fn excluded_count(&mut self, id: u64) -> Result<u64, PrecompileError> {
+        Ok(self.sload(datasets::excluded_key(id))?.saturating_to::<u64>())
+    }
+
+    /// The excluded ranges of datanet `id`, as half-open `[first, end)` (the caller charged
+    /// for [`Self::excluded_count`] + 1 slot reads).
+    pub(crate) fn excluded(&mut self, id: u64) -> Result<Vec<(u32, u32)>, PrecompileError> {
+        let base = datasets::excluded_key(id);
+        let count = self.excluded_count(id)?;
+        let mut out = Vec::with_capacity(count.min(1 << 16) as usize);
+        for i in 0..count {
+            let word = self.sload(base.wrapping_add(U256::from(1 + i)))?.saturating_to::<u64>();
+            let (first, n) = ((word >> 32) as u32, word as u32);
+            out.push((first, first.saturating_add(n)));
+        }
+        Ok(out)
+    }
+
+    /// Appends the range `first..first + count` to datanet `id`'s excluded ranges (two slots
+    /// written).
+    pub(crate) fn exclude(
+        &mut self,
+        id: u64,
+        first: u32,
+        count: u32,
+    ) -> Result<(), PrecompileError> {
+        let base = datasets::excluded_key(id);
+        let n = self.excluded_count(id)?;
+        let word = (u64::from(first) << 32) | u64::from(count);
+        self.sstore(base.wrapping_add(U256::from(1 + n)), U256::from(word))?;
+        self.sstore(base, U256::from(n + 1))
+    }
+
     /// Emits a log from the precompile's address.
     pub(crate) fn log(&mut self, data: LogData) {
         self.input.internals.log(Log { address: self.address, data });

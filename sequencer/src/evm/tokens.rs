@@ -19,7 +19,7 @@
 //! ```
 
 use super::{
-    attribution::{SLOT_READ_GAS, SLOT_WRITE_GAS},
+    attribution::{EXCLUDE_GAS, SLOT_READ_GAS, SLOT_WRITE_GAS},
     datasets::{self, BatchSource, Versioned, Versions},
     journal::{Journal, Outcome, slot_key},
 };
@@ -38,8 +38,9 @@ use std::sync::Arc;
 const DECODE_GAS: u64 = 100;
 /// Most datanets one query may name.
 const MAX_QUERY_DATANETS: usize = 64;
-/// Slots a query reads per datanet (meta, batch count, chain value).
-const QUERY_READS_PER_DATANET: u64 = 3;
+/// Slots a query reads per datanet (meta, batch count, chain value, excluded-range count),
+/// besides one per excluded range.
+const QUERY_READS_PER_DATANET: u64 = 4;
 /// Bytes of a document's header in a batch: contributor and length.
 const DOC_HEADER: usize = 24;
 
@@ -390,6 +391,39 @@ fn dispatch(
             );
             Ok(Outcome::Ok(gas, T::addDocumentsCall::abi_encode_returns(&first_doc).into()))
         }
+        TokenCall::excludeDocuments(c) => {
+            if is_static {
+                return Ok(error(DECODE_GAS, T::StaticCallWrite {}));
+            }
+            let Some(meta) = ctx.meta(c.datanetId)? else {
+                return Ok(error(DECODE_GAS, T::UnknownDatanet { datanetId: c.datanetId }));
+            };
+            if meta.owner != caller {
+                return Ok(error(
+                    DECODE_GAS,
+                    T::NotDatanetOwner { datanetId: c.datanetId, caller },
+                ));
+            }
+            if EXCLUDE_GAS > limit {
+                return Ok(Outcome::OutOfGas);
+            }
+            if c.count == 0 || u64::from(c.firstDoc) + u64::from(c.count) > u64::from(meta.docs) {
+                return Ok(error(
+                    EXCLUDE_GAS,
+                    T::InvalidRange { first: c.firstDoc, count: c.count },
+                ));
+            }
+            ctx.exclude(c.datanetId, c.firstDoc, c.count)?;
+            ctx.log(
+                T::DocumentsExcluded {
+                    datanetId: c.datanetId,
+                    firstDoc: c.firstDoc,
+                    count: c.count,
+                }
+                .encode_log_data(),
+            );
+            Ok(Outcome::Ok(EXCLUDE_GAS, Bytes::new()))
+        }
         TokenCall::attribute(c) => attribute(
             ctx,
             &c.datanetIds,
@@ -441,16 +475,31 @@ fn attribute(
         metas.push(meta);
     }
     let corpus: Vec<u64> = metas.iter().map(|m| m.tokens).collect();
-    let reads = QUERY_READS_PER_DATANET * ids.len() as u64;
+    let mut reads = QUERY_READS_PER_DATANET * ids.len() as u64;
+    for id in ids {
+        reads = reads.saturating_add(ctx.excluded_count(*id)?);
+    }
     let mut gas = gas::attribute_gas(output_tokens.len() as u64, &corpus)
-        .saturating_add(reads * SLOT_READ_GAS)
+        .saturating_add(reads.saturating_mul(SLOT_READ_GAS))
         .saturating_add(if record { 2 * SLOT_WRITE_GAS } else { 0 });
     if gas > limit {
         return Ok(Outcome::OutOfGas);
     }
     let mut indices = Vec::with_capacity(ids.len());
+    let mut excluded = std::collections::BTreeMap::new();
     for (id, meta) in ids.iter().zip(&metas) {
         indices.push(ctx.load(*id, meta)?);
+        let mut ranges = ctx.excluded(*id)?;
+        ranges.sort_unstable();
+        // Disjoint and sorted, so a document is looked up by binary search.
+        let mut merged: Vec<(u32, u32)> = Vec::with_capacity(ranges.len());
+        for (a, b) in ranges {
+            match merged.last_mut() {
+                Some(last) if a <= last.1 => last.1 = last.1.max(b),
+                _ => merged.push((a, b)),
+            }
+        }
+        excluded.insert(*id, merged);
     }
     let refs: Vec<&TokenIndex> = indices.iter().map(|i| i.as_ref()).collect();
     let query = TokenQuery { output: &output_tokens, min_span, max_occurrences };
@@ -462,7 +511,12 @@ fn attribute(
     if gas > limit {
         return Ok(Outcome::OutOfGas);
     }
-    let result = prepared.finish();
+    let result = prepared.finish_excluding(|id, doc| {
+        excluded.get(&id).is_some_and(|r| {
+            let i = r.partition_point(|&(_, end)| end <= doc);
+            r.get(i).is_some_and(|&(start, _)| start <= doc)
+        })
+    });
     if record {
         let shares = result
             .shares

@@ -213,6 +213,43 @@ async fn influence_precompile_registers_and_scores_on_chain() {
     let proof = call(url, "eth_getProof", json!([INFLUENCE_ADDRESS, [], "latest"])).await;
     assert_ne!(proof["result"]["storageHash"], json!(format!("{}", alloy_trie::EMPTY_ROOT_HASH)));
 
+    // Excluding a range (a rejected contribution): its points score 0, as if absent; only the
+    // owner may exclude, and only registered points.
+    let exclude = I::excludePointsCall { datanetId: 1, firstIndex: 1, count: 1 };
+    let v = call(url, "eth_call", json!([{"from": ADDR1, "to": INFLUENCE_ADDRESS, "data": Bytes::from(exclude.abi_encode())}, "latest"])).await;
+    let data: Bytes = serde_json::from_value(v["error"]["data"].clone()).expect("revert data");
+    assert!(I::NotDatanetOwner::abi_decode(&data).is_ok(), "{v}");
+    let bad = I::excludePointsCall { datanetId: 1, firstIndex: 2, count: 2 };
+    let v = call(url, "eth_call", json!([{"from": ADDR0, "to": INFLUENCE_ADDRESS, "data": Bytes::from(bad.abi_encode())}, "latest"])).await;
+    let data: Bytes = serde_json::from_value(v["error"]["data"].clone()).expect("revert data");
+    assert!(I::InvalidRange::abi_decode(&data).is_ok(), "{v}");
+    let r = send(url, ADDR0, exclude.abi_encode(), None).await;
+    assert_eq!(r["status"], "0x1", "{r}");
+    let v = call(
+        url,
+        "eth_call",
+        json!([{"to": INFLUENCE_ADDRESS, "data": Bytes::from(score.abi_encode())}, "latest"]),
+    )
+    .await;
+    let out: Bytes = serde_json::from_value(v["result"].clone()).expect("bytes");
+    let got = I::scoreCall::abi_decode_returns(&out).expect("decodes");
+    let q: Vec<i8> = score.querySketch.iter().map(|b| *b as i8).collect();
+    let want = influence::score_excluding(
+        &[(&datanet, &[(1, 2)][..])],
+        &InfluenceQuery { sketch: &q, top_k: None, top_points: 4 },
+    )
+    .expect("score");
+    let got_shares: Vec<(Address, u16)> =
+        got.shares.iter().map(|s| (s.contributor, s.bps)).collect();
+    let want_shares: Vec<(Address, u16)> =
+        want.shares.iter().map(|s| (s.contributor, s.bps)).collect();
+    assert_eq!(got_shares, want_shares);
+    assert_eq!(
+        got_shares.iter().map(|(a, _)| *a).collect::<Vec<_>>(),
+        vec![Address::repeat_byte(0x11)]
+    );
+    assert!(got.top.iter().all(|p| p.index != 1));
+
     // After a restart the index is rebuilt from the state: same scores, same gas (gas never
     // depends on whether a node had the index in memory).
     let score_call = json!([{"from": ADDR0, "to": INFLUENCE_ADDRESS, "data": Bytes::from(score.abi_encode())}, "latest"]);
@@ -497,6 +534,21 @@ mod tokens {
         let node = TestNode::start(_dir.path(), &[]);
         let url = node.url.as_str();
         assert_eq!(shares(call(url, "eth_call", request.clone()).await), want);
-        assert_eq!(call(url, "eth_estimateGas", request).await["result"], gas);
+        assert_eq!(call(url, "eth_estimateGas", request.clone()).await["result"], gas);
+
+        // Excluding document 3 (a rejected contribution): its contributor is credited for
+        // nothing, the rest as the pure implementation says.
+        let exclude = T::excludeDocumentsCall { datanetId: 1, firstDoc: 3, count: 1 };
+        assert_eq!(send_tx(url, exclude.abi_encode()).await["status"], "0x1");
+        let want = token_attribution::prepare(
+            &[&index],
+            &TokenQuery { output: &output, min_span: 3, max_occurrences: 1000 },
+        )
+        .expect("prepare")
+        .finish_excluding(|_, doc| doc == 3);
+        let want: Vec<(Address, u16)> =
+            want.shares.iter().map(|s| (s.contributor, s.bps)).collect();
+        assert!(want.iter().all(|(a, _)| *a != Address::repeat_byte(0xc0)));
+        assert_eq!(shares(call(url, "eth_call", request).await), want);
     }
 }

@@ -32,10 +32,12 @@ import {Precompiles} from "./Precompiles.sol";
 ///         Pending | Accepted | Rejected | Unbonding --slash (governance)--> Slashed
 ///                                                   (stake to the treasury, `sweepSlashed`)
 ///
-///         Registered data is write-once in the precompiles: neither rejection nor withdrawal
-///         removes it from the index. What governance can do about bad data is slash the stake
-///         and block the contributor's payouts (`setPayoutBlocked`): InferencePayments sends a
-///         blocked contributor's attributed share to the treasury instead.
+///         Registered data is write-once in the precompiles, but rejection and slashing exclude
+///         the contribution's points or documents there (`excludePoints` / `excludeDocuments`):
+///         they stop earning in every later attribution. A withdrawal after unbonding does not
+///         (the data was accepted; the stake only bonded it). Governance can also block a
+///         contributor's payouts (`setPayoutBlocked`): InferencePayments sends a blocked
+///         contributor's attributed share to the treasury instead.
 contract DatanetRegistry is Governed, ReentrancyGuardTransient {
     /// @notice Which attribution precompile a datanet lives in.
     enum Kind {
@@ -240,6 +242,7 @@ contract DatanetRegistry is Governed, ReentrancyGuardTransient {
     function reject(uint256 contributionId) external {
         Contribution storage c = _pendingForCurator(contributionId);
         c.status = Status.Rejected;
+        _exclude(c);
         emit ContributionRejected(contributionId, c.datanetId);
     }
 
@@ -286,6 +289,7 @@ contract DatanetRegistry is Governed, ReentrancyGuardTransient {
         Status s = c.status;
         if (s == Status.None) revert UnknownContribution(contributionId);
         if (s == Status.Withdrawn || s == Status.Slashed) revert InvalidStatus(contributionId, s);
+        if (s != Status.Rejected) _exclude(c);
         c.status = Status.Slashed;
         uint256 amount = c.stake;
         slashedAccrued += amount;
@@ -354,6 +358,17 @@ contract DatanetRegistry is Governed, ReentrancyGuardTransient {
         d = _datanet(datanetId);
         if (d.kind != kind) revert WrongKind(datanetId, d.kind);
         if (msg.value != d.stake) revert WrongStake(d.stake, msg.value);
+    }
+
+    /// @dev Stops a contribution's points or documents from earning in every later attribution
+    ///      (the precompile keeps them stored: registered data is write-once).
+    function _exclude(Contribution storage c) internal {
+        Datanet storage d = _datanets[c.datanetId];
+        if (d.kind == Kind.Influence) {
+            IInfluenceAttribution(Precompiles.INFLUENCE).excludePoints(d.precompileId, c.firstIndex, c.count);
+        } else {
+            ITokenAttribution(Precompiles.TOKEN_ATTRIBUTION).excludeDocuments(d.precompileId, c.firstIndex, c.count);
+        }
     }
 
     function _record(uint64 datanetId, uint32 firstIndex, uint32 count) internal returns (uint256 contributionId) {

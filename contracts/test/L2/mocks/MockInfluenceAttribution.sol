@@ -20,6 +20,8 @@ contract MockInfluenceAttribution is IInfluenceAttribution {
 
     uint64 public count;
     mapping(uint64 => Net) internal nets;
+    /// @notice Points excluded by `excludePoints`, by datanet and index.
+    mapping(uint64 => mapping(uint256 => bool)) public excluded;
     Share[] internal forced;
     bool public forcing;
 
@@ -63,6 +65,16 @@ contract MockInfluenceAttribution is IInfluenceAttribution {
         emit PointsAdded(datanetId, firstIndex, uint32(contributors.length));
     }
 
+    function excludePoints(uint64 datanetId, uint32 firstIndex, uint32 n) external {
+        Net storage net = _net(datanetId);
+        if (net.owner != msg.sender) revert NotDatanetOwner(datanetId, msg.sender);
+        if (n == 0 || uint256(firstIndex) + n > net.points.length) revert InvalidRange(firstIndex, n);
+        for (uint256 i = firstIndex; i < uint256(firstIndex) + n; ++i) {
+            excluded[datanetId][i] = true;
+        }
+        emit PointsExcluded(datanetId, firstIndex, n);
+    }
+
     function score(uint64[] calldata datanetIds, bytes calldata querySketch, uint32 topK, uint8 topPoints)
         public
         view
@@ -90,8 +102,11 @@ contract MockInfluenceAttribution is IInfluenceAttribution {
         for (uint256 i; i < ids.length && k < keep; ++i) {
             address[] storage pts = nets[ids[i]].points;
             for (uint256 j; j < pts.length && k < keep; ++j) {
-                owners[k++] = pts[j];
+                if (!excluded[ids[i]][j]) owners[k++] = pts[j];
             }
+        }
+        assembly ("memory-safe") {
+            mstore(owners, k)
         }
         (address[] memory who, uint16[] memory bps) = MockShares.fromUnits(owners);
         shares = new Share[](who.length);

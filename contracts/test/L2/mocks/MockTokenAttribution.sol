@@ -20,6 +20,8 @@ contract MockTokenAttribution is ITokenAttribution {
 
     uint64 public count;
     mapping(uint64 => Net) internal nets;
+    /// @notice Documents excluded by `excludeDocuments`, by datanet and document.
+    mapping(uint64 => mapping(uint256 => bool)) public excluded;
     Share[] internal forced;
     bool public forcing;
 
@@ -70,6 +72,16 @@ contract MockTokenAttribution is ITokenAttribution {
         emit DocumentsAdded(datanetId, firstDoc, uint32(docLengths.length), uint64(sum));
     }
 
+    function excludeDocuments(uint64 datanetId, uint32 firstDoc, uint32 n) external {
+        Net storage net = _net(datanetId);
+        if (net.owner != msg.sender) revert NotDatanetOwner(datanetId, msg.sender);
+        if (n == 0 || uint256(firstDoc) + n > net.docs.length) revert InvalidRange(firstDoc, n);
+        for (uint256 i = firstDoc; i < uint256(firstDoc) + n; ++i) {
+            excluded[datanetId][i] = true;
+        }
+        emit DocumentsExcluded(datanetId, firstDoc, n);
+    }
+
     function attribute(uint64[] calldata datanetIds, bytes calldata outputTokens, uint32 minSpan, uint64 maxOccurrences)
         public
         view
@@ -92,14 +104,7 @@ contract MockTokenAttribution is ITokenAttribution {
         if (forcing) return (forced, spans);
         if (MockShares.allZero(outputTokens)) return (new Share[](0), spans);
 
-        address[] memory owners = new address[](total);
-        uint256 k;
-        for (uint256 i; i < datanetIds.length; ++i) {
-            address[] storage docs = nets[datanetIds[i]].docs;
-            for (uint256 j; j < docs.length; ++j) {
-                owners[k++] = docs[j];
-            }
-        }
+        address[] memory owners = _owners(datanetIds, total);
         (address[] memory who, uint16[] memory bps) = MockShares.fromUnits(owners);
         shares = new Share[](who.length);
         for (uint256 i; i < who.length; ++i) {
@@ -120,6 +125,21 @@ contract MockTokenAttribution is ITokenAttribution {
     function datanetInfo(uint64 datanetId) external view returns (address owner, uint32 documents, uint64 tokens) {
         Net storage n = _net(datanetId);
         return (n.owner, uint32(n.docs.length), n.tokens);
+    }
+
+    /// @dev Contributors of every document not excluded (one entry per document).
+    function _owners(uint64[] calldata datanetIds, uint256 total) internal view returns (address[] memory owners) {
+        owners = new address[](total);
+        uint256 k;
+        for (uint256 i; i < datanetIds.length; ++i) {
+            address[] storage docs = nets[datanetIds[i]].docs;
+            for (uint256 j; j < docs.length; ++j) {
+                if (!excluded[datanetIds[i]][j]) owners[k++] = docs[j];
+            }
+        }
+        assembly ("memory-safe") {
+            mstore(owners, k)
+        }
     }
 
     function _net(uint64 id) internal view returns (Net storage n) {
