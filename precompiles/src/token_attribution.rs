@@ -24,7 +24,7 @@
 //!
 //! # Index
 //!
-//! An index is a list of immutable [`segment`]s, LSM style: every registered batch becomes a
+//! An index is a list of immutable segments, LSM style: every registered batch becomes a
 //! level-0 segment with its own suffix array at once, and when [`MergePolicy::fan_in`]
 //! segments share a level they are merged (suffix array rebuilt) into one segment a level up.
 //! A query consults every segment: `L_i` is the maximum over segments, occurrences are summed
