@@ -99,7 +99,12 @@ fn influence_rows(rng: &mut Rng, base: f64) {
                 "score",
                 &format!("{points} x d{dim} {k}"),
                 ns,
-                gas::score_gas(1, points, dim),
+                gas::score_gas(
+                    1,
+                    points,
+                    dim,
+                    top_k.map_or(97, |k| u64::from(k.get()).min(points)),
+                ),
                 base,
             );
         }

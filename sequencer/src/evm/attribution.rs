@@ -285,8 +285,9 @@ fn dispatch(
             let payload_len = n.saturating_mul(20 + dim);
             // Contributors seen for the first time each take a new slot.
             let mut fresh = Vec::new();
+            let mut checked = std::collections::HashSet::with_capacity(c.contributors.len());
             for contributor in &c.contributors {
-                if !fresh.contains(contributor)
+                if checked.insert(*contributor)
                     && ctx.sload(seen_key(c.datanetId, *contributor))?.is_zero()
                 {
                     fresh.push(*contributor);
@@ -429,7 +430,11 @@ fn score(
     for id in ids {
         reads = reads.saturating_add(ctx.excluded_count(*id)?);
     }
-    let gas = gas::score_gas(ids.len() as u64, points, dim)
+    let weighed = match top_k {
+        0 => metas.iter().map(|m| u64::from(m.contributors)).sum(),
+        k => u64::from(k).min(points),
+    };
+    let gas = gas::score_gas(ids.len() as u64, points, dim, weighed)
         .saturating_add(reads.saturating_mul(SLOT_READ_GAS))
         .saturating_add(if record { 2 * SLOT_WRITE_GAS } else { 0 });
     if gas > limit {
