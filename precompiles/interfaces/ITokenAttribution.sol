@@ -83,8 +83,9 @@ interface ITokenAttribution {
 
     /// @notice Excludes documents firstDoc..firstDoc+count-1 from every later attribution:
     ///         spans found in them credit nobody for them (matching, and so gas, is unchanged).
-    ///         Only the datanet's owner. There is no way back.
-    function excludeDocuments(uint64 datanetId, uint32 firstDoc, uint32 count) external;
+    ///         Only the datanet's owner. There is no way back. Returns the
+    ///         datanet's number of excluded ranges (see IInfluenceAttribution.excludePoints).
+    function excludeDocuments(uint64 datanetId, uint32 firstDoc, uint32 count) external returns (uint64 ranges);
 
     /// @notice Attributes `outputTokens` to the contributors of `datanetIds`. Spans shorter than
     ///         minSpan earn nothing; spans with more than maxOccurrences occurrences credit nobody.

@@ -72,8 +72,10 @@ interface IInfluenceAttribution {
 
     /// @notice Excludes points firstIndex..firstIndex+count-1 from every later query: they
     ///         score 0, as if absent (still scanned and charged). Only the datanet's owner.
-    ///         Excluding a point twice is allowed; there is no way back.
-    function excludePoints(uint64 datanetId, uint32 firstIndex, uint32 count) external;
+    ///         Excluding a point twice is allowed; there is no way back. Returns
+    ///         the datanet's number of excluded ranges (a return value also spares callers
+    ///         Solidity's code-size check, which an address without code would fail).
+    function excludePoints(uint64 datanetId, uint32 firstIndex, uint32 count) external returns (uint64 ranges);
 
     /// @notice Scores `querySketch` against every point of `datanetIds`. `topK` = 0 keeps every
     ///         point; `topPoints` (at most 16) bounds the returned points. Shares are sorted by

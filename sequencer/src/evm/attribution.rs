@@ -362,7 +362,7 @@ fn dispatch(
                     I::InvalidRange { first: c.firstIndex, count: c.count }.abi_encode().into(),
                 ));
             }
-            ctx.exclude(c.datanetId, c.firstIndex, c.count)?;
+            let ranges = ctx.exclude(c.datanetId, c.firstIndex, c.count)?;
             ctx.log(
                 I::PointsExcluded {
                     datanetId: c.datanetId,
@@ -371,7 +371,7 @@ fn dispatch(
                 }
                 .encode_log_data(),
             );
-            Ok(Outcome::Ok(gas, Bytes::new()))
+            Ok(Outcome::Ok(gas, I::excludePointsCall::abi_encode_returns(&ranges).into()))
         }
         InfluenceCall::score(c) => {
             score(ctx, &c.datanetIds, &c.querySketch, c.topK, c.topPoints, limit, false)

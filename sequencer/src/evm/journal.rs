@@ -146,18 +146,19 @@ impl<'a> Journal<'a> {
     }
 
     /// Appends the range `first..first + count` to datanet `id`'s excluded ranges (two slots
-    /// written).
+    /// written); returns the new number of ranges.
     pub(crate) fn exclude(
         &mut self,
         id: u64,
         first: u32,
         count: u32,
-    ) -> Result<(), PrecompileError> {
+    ) -> Result<u64, PrecompileError> {
         let base = datasets::excluded_key(id);
         let n = self.excluded_count(id)?;
         let word = (u64::from(first) << 32) | u64::from(count);
         self.sstore(base.wrapping_add(U256::from(1 + n)), U256::from(word))?;
-        self.sstore(base, U256::from(n + 1))
+        self.sstore(base, U256::from(n + 1))?;
+        Ok(n + 1)
     }
 
     /// Emits a log from the precompile's address.

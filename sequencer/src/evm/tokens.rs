@@ -413,7 +413,7 @@ fn dispatch(
                     T::InvalidRange { first: c.firstDoc, count: c.count },
                 ));
             }
-            ctx.exclude(c.datanetId, c.firstDoc, c.count)?;
+            let ranges = ctx.exclude(c.datanetId, c.firstDoc, c.count)?;
             ctx.log(
                 T::DocumentsExcluded {
                     datanetId: c.datanetId,
@@ -422,7 +422,10 @@ fn dispatch(
                 }
                 .encode_log_data(),
             );
-            Ok(Outcome::Ok(EXCLUDE_GAS, Bytes::new()))
+            Ok(Outcome::Ok(
+                EXCLUDE_GAS,
+                T::excludeDocumentsCall::abi_encode_returns(&ranges).into(),
+            ))
         }
         TokenCall::attribute(c) => attribute(
             ctx,

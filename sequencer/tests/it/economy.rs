@@ -178,6 +178,45 @@ async fn inference_paid_and_settled_through_the_real_precompile() {
     }
     assert!(credited <= pool && pool - credited < U256::from(10_000u64), "rounding dust only");
 
+    // The curator rejects the second contribution: the registry excludes its point in the real
+    // precompile, so the next settlement credits only the other two contributors.
+    let rejected = addr(KEYS[1]);
+    assert!(
+        shares
+            .iter()
+            .any(|s| s["contributor"].as_str().is_some_and(|a| a.eq_ignore_ascii_case(&rejected)))
+    );
+    let r = send(&url, KEY0, &[&datanets, "reject(uint256)", "2"]);
+    assert_eq!(
+        r["logs"].as_array().map(Vec::len),
+        Some(2),
+        "PointsExcluded + ContributionRejected"
+    );
+    send(
+        &url,
+        payer,
+        &[
+            &payments,
+            "payInference(uint64,bytes32)",
+            "1",
+            &format!("0x{}", "02".repeat(32)),
+            "--value",
+            &fee_text,
+        ],
+    );
+    let settled = send(&url, KEY0, &[&payments, "settle(uint256,bytes)", "2", &sketch(5)]);
+    let body = json!({"jsonrpc":"2.0","id":1,"method":"ol_attribution","params":[settled["transactionHash"]]});
+    let (_, v) = crate::harness::raw_rpc(&url, body.to_string()).await;
+    let after = v["result"][0]["shares"].as_array().expect("recorded shares").clone();
+    assert!(!after.is_empty(), "{v}");
+    assert!(
+        after
+            .iter()
+            .all(|s| !s["contributor"].as_str().is_some_and(|a| a.eq_ignore_ascii_case(&rejected))),
+        "{v}"
+    );
+    assert_eq!(after.iter().map(|s| s["bps"].as_u64().expect("bps")).sum::<u64>(), 10_000);
+
     // The same through token attribution: a token datanet, two contributors' documents, a
     // model settled with the inference's output tokens.
     send(
@@ -241,7 +280,7 @@ async fn inference_paid_and_settled_through_the_real_precompile() {
             v.split_whitespace().next().expect("value").parse().expect("u256")
         })
         .collect();
-    send(&url, KEY0, &[&payments, "settle(uint256,bytes)", "2", &packed]);
+    send(&url, KEY0, &[&payments, "settle(uint256,bytes)", "3", &packed]);
     let mut credited = U256::ZERO;
     for (i, k) in KEYS[..2].iter().enumerate() {
         let v = cast_ok(&[

@@ -22,6 +22,7 @@ contract MockInfluenceAttribution is IInfluenceAttribution {
     mapping(uint64 => Net) internal nets;
     /// @notice Points excluded by `excludePoints`, by datanet and index.
     mapping(uint64 => mapping(uint256 => bool)) public excluded;
+    mapping(uint64 => uint64) internal rangeCount;
     Share[] internal forced;
     bool public forcing;
 
@@ -65,7 +66,7 @@ contract MockInfluenceAttribution is IInfluenceAttribution {
         emit PointsAdded(datanetId, firstIndex, uint32(contributors.length));
     }
 
-    function excludePoints(uint64 datanetId, uint32 firstIndex, uint32 n) external {
+    function excludePoints(uint64 datanetId, uint32 firstIndex, uint32 n) external returns (uint64 ranges) {
         Net storage net = _net(datanetId);
         if (net.owner != msg.sender) revert NotDatanetOwner(datanetId, msg.sender);
         if (n == 0 || uint256(firstIndex) + n > net.points.length) revert InvalidRange(firstIndex, n);
@@ -73,6 +74,7 @@ contract MockInfluenceAttribution is IInfluenceAttribution {
             excluded[datanetId][i] = true;
         }
         emit PointsExcluded(datanetId, firstIndex, n);
+        ranges = ++rangeCount[datanetId];
     }
 
     function score(uint64[] calldata datanetIds, bytes calldata querySketch, uint32 topK, uint8 topPoints)

@@ -22,6 +22,7 @@ contract MockTokenAttribution is ITokenAttribution {
     mapping(uint64 => Net) internal nets;
     /// @notice Documents excluded by `excludeDocuments`, by datanet and document.
     mapping(uint64 => mapping(uint256 => bool)) public excluded;
+    mapping(uint64 => uint64) internal rangeCount;
     Share[] internal forced;
     bool public forcing;
 
@@ -72,7 +73,7 @@ contract MockTokenAttribution is ITokenAttribution {
         emit DocumentsAdded(datanetId, firstDoc, uint32(docLengths.length), uint64(sum));
     }
 
-    function excludeDocuments(uint64 datanetId, uint32 firstDoc, uint32 n) external {
+    function excludeDocuments(uint64 datanetId, uint32 firstDoc, uint32 n) external returns (uint64 ranges) {
         Net storage net = _net(datanetId);
         if (net.owner != msg.sender) revert NotDatanetOwner(datanetId, msg.sender);
         if (n == 0 || uint256(firstDoc) + n > net.docs.length) revert InvalidRange(firstDoc, n);
@@ -80,6 +81,7 @@ contract MockTokenAttribution is ITokenAttribution {
             excluded[datanetId][i] = true;
         }
         emit DocumentsExcluded(datanetId, firstDoc, n);
+        ranges = ++rangeCount[datanetId];
     }
 
     function attribute(uint64[] calldata datanetIds, bytes calldata outputTokens, uint32 minSpan, uint64 maxOccurrences)
