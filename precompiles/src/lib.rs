@@ -11,6 +11,7 @@
 //! - [`bps`]: largest-remainder normalization to exactly 10,000 basis points.
 //! - [`abi`]: the Solidity interfaces (from `interfaces/*.sol`), total decoders, revert data.
 //! - [`gas`]: the gas schedule, a pure function of input sizes.
+//! - [`ranges`]: excluded index ranges (rejected or slashed data).
 //!
 //! ```text
 //! calldata ──abi::decode_*──▶ core call ──influence / token_attribution / adapters──▶ result
@@ -25,6 +26,7 @@ pub mod adapters;
 pub mod bps;
 pub mod gas;
 pub mod influence;
+pub mod ranges;
 pub mod token_attribution;
 
 pub use adapters::{

@@ -25,7 +25,7 @@
 
 use super::{
     datasets::{self, Versioned, Versions},
-    journal::{Journal, Outcome, slot_key},
+    journal::{self, Journal, Outcome, slot_key},
 };
 use alloy_evm::precompiles::{DynPrecompile, PrecompileInput};
 use alloy_primitives::{Address, Bytes, U256, keccak256};
@@ -45,9 +45,6 @@ pub const SLOT_READ_GAS: u64 = 200;
 /// Gas charged for decoding and rejecting malformed input.
 const DECODE_GAS: u64 = 100;
 
-/// Slots a query reads per datanet (meta, batch count, chain value, excluded-range count),
-/// besides one per excluded range.
-const QUERY_READS_PER_DATANET: u64 = 4;
 /// `excludePoints` / `excludeDocuments`: a new slot, a rewritten one, the reads and the log.
 pub const EXCLUDE_GAS: u64 = 2 * SLOT_WRITE_GAS + 1_000;
 
@@ -168,24 +165,8 @@ impl Meta {
     }
 }
 
-/// The journal plus this precompile's record readers.
-struct Ctx<'a, 'v> {
-    journal: Journal<'a>,
-    versions: &'v Versions<Datanet>,
-}
-
-impl<'a> std::ops::Deref for Ctx<'a, '_> {
-    type Target = Journal<'a>;
-    fn deref(&self) -> &Self::Target {
-        &self.journal
-    }
-}
-
-impl std::ops::DerefMut for Ctx<'_, '_> {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.journal
-    }
-}
+/// The journal plus this precompile's index versions and record readers.
+type Ctx<'a, 'v> = journal::Ctx<'a, &'v Versions<Datanet>>;
 
 impl Ctx<'_, '_> {
     fn meta(&mut self, id: u64) -> Result<Option<Meta>, PrecompileError> {
@@ -195,7 +176,7 @@ impl Ctx<'_, '_> {
     /// A datanet's in-memory matrix in the current state.
     fn load(&mut self, id: u64, meta: &Meta) -> Result<Arc<Datanet>, PrecompileError> {
         let (count, _) = self.batches(id)?;
-        let versions = self.versions;
+        let versions = self.with;
         let index = self.journal.index(versions, id, count, || empty_datanet(id, meta))?;
         if index.len() != meta.points as usize {
             return Err(PrecompileError::Fatal(format!(
@@ -225,7 +206,7 @@ fn run(versions: &Versions<Datanet>, input: PrecompileInput<'_>) -> PrecompileRe
         Ok(j) => j,
         Err(refused) => return Ok(refused),
     };
-    Ok(dispatch(&mut Ctx { journal, versions }, call, gas_limit)?.into_output(reservoir))
+    Ok(dispatch(&mut Ctx { journal, with: versions }, call, gas_limit)?.into_output(reservoir))
 }
 
 fn revert(gas: u64, e: &InfluenceError) -> Outcome {
@@ -426,10 +407,13 @@ fn score(
     }
     let points: u64 = metas.iter().map(|m| u64::from(m.points)).sum();
     let dim = metas.first().map(|m| u64::from(m.dim)).unwrap_or_default();
-    let mut reads = QUERY_READS_PER_DATANET * ids.len() as u64;
-    for id in ids {
-        reads = reads.saturating_add(ctx.excluded_count(*id)?);
-    }
+    let excluded_counts =
+        ids.iter().map(|id| ctx.excluded_count(*id)).collect::<Result<Vec<_>, _>>()?;
+    let reads = excluded_counts
+        .iter()
+        .fold(datasets::QUERY_READS_PER_DATANET * ids.len() as u64, |sum, n| {
+            sum.saturating_add(*n)
+        });
     let weighed = match top_k {
         0 => metas.iter().map(|m| u64::from(m.contributors)).sum(),
         k => u64::from(k).min(points),
@@ -441,8 +425,8 @@ fn score(
         return Ok(Outcome::OutOfGas);
     }
     let mut datanets = Vec::with_capacity(ids.len());
-    for (id, meta) in ids.iter().zip(&metas) {
-        datanets.push((ctx.load(*id, meta)?, ctx.excluded(*id)?));
+    for ((id, meta), count) in ids.iter().zip(&metas).zip(excluded_counts) {
+        datanets.push((ctx.load(*id, meta)?, ctx.excluded(*id, count)?));
     }
     let sketch = abi::sketch_from_bytes(query);
     let refs: Vec<(&Datanet, &[(u32, u32)])> =

@@ -31,6 +31,9 @@ use std::{collections::HashMap, sync::Arc};
 pub const DATA_BYTE_GAS: u64 = 200;
 /// Gas of the data account a registration creates (`G_newaccount`).
 pub const NEW_ACCOUNT_GAS: u64 = 25_000;
+/// Slots a query reads per datanet (meta, batch count, chain value, excluded-range count),
+/// besides one per excluded range.
+pub const QUERY_READS_PER_DATANET: u64 = 4;
 /// First byte of every data account's code (STOP).
 pub const DATA_PREFIX: u8 = 0x00;
 /// Versions kept per datanet. The newest committed version is touched by every query (also by
@@ -212,25 +215,26 @@ impl<T: Versioned> Versions<T> {
         if let Some(hit) = self.get(id, head) {
             return Ok(hit);
         }
-        // Walk back to the newest batch whose version is cached.
-        let mut start = 0;
+        // Walk back to the newest batch whose version is cached, keeping the chain values read
+        // on the way (newest first) to check the batches against.
+        let mut expected = vec![head];
         let mut base: Option<(Arc<T>, B256)> = None;
         for b in (0..count - 1).rev() {
             let h = source.chain(id, b).map_err(ResolveError::State)?;
             if let Some(hit) = self.get(id, h) {
-                start = b + 1;
                 base = Some((hit, h));
                 break;
             }
+            expected.push(h);
         }
+        let start = count - expected.len() as u64;
         let (mut index, mut chain) = match base {
             Some((hit, h)) => ((*hit).clone(), h),
             None => (empty().map_err(ResolveError::Corrupt)?, B256::ZERO),
         };
-        for b in start..count {
+        for (b, expected) in (start..count).zip(expected.into_iter().rev()) {
             let code = source.code(id, b).map_err(ResolveError::State)?;
             chain = chain_next(chain, keccak256(&code));
-            let expected = source.chain(id, b).map_err(ResolveError::State)?;
             if chain != expected {
                 return Err(ResolveError::Corrupt(format!(
                     "datanet {id} batch {b}: code does not match its chain value"

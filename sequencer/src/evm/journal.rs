@@ -131,11 +131,14 @@ impl<'a> Journal<'a> {
         Ok(self.sload(datasets::excluded_key(id))?.saturating_to::<u64>())
     }
 
-    /// The excluded ranges of datanet `id`, as half-open `[first, end)` (the caller charged
-    /// for [`Self::excluded_count`] + 1 slot reads).
-    pub(crate) fn excluded(&mut self, id: u64) -> Result<Vec<(u32, u32)>, PrecompileError> {
+    /// The `count` excluded ranges of datanet `id` (as [`Self::excluded_count`] said, and the
+    /// caller charged for), as half-open `[first, end)`.
+    pub(crate) fn excluded(
+        &mut self,
+        id: u64,
+        count: u64,
+    ) -> Result<Vec<(u32, u32)>, PrecompileError> {
         let base = datasets::excluded_key(id);
-        let count = self.excluded_count(id)?;
         let mut out = Vec::with_capacity(count.min(1 << 16) as usize);
         for i in 0..count {
             let word = self.sload(base.wrapping_add(U256::from(1 + i)))?.saturating_to::<u64>();
@@ -164,6 +167,28 @@ impl<'a> Journal<'a> {
     /// Emits a log from the precompile's address.
     pub(crate) fn log(&mut self, data: LogData) {
         self.input.internals.log(Log { address: self.address, data });
+    }
+}
+
+/// A precompile's journal together with what the precompile brings to the call (the attribution
+/// precompiles: their index versions), so its record readers are methods on one value.
+pub(crate) struct Ctx<'a, S> {
+    /// The call's journal.
+    pub(crate) journal: Journal<'a>,
+    /// The precompile's own context.
+    pub(crate) with: S,
+}
+
+impl<'a, S> std::ops::Deref for Ctx<'a, S> {
+    type Target = Journal<'a>;
+    fn deref(&self) -> &Self::Target {
+        &self.journal
+    }
+}
+
+impl<S> std::ops::DerefMut for Ctx<'_, S> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.journal
     }
 }
 

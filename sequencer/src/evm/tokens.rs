@@ -21,7 +21,7 @@
 use super::{
     attribution::{EXCLUDE_GAS, SLOT_READ_GAS, SLOT_WRITE_GAS},
     datasets::{self, BatchSource, Versioned, Versions},
-    journal::{Journal, Outcome, slot_key},
+    journal::{self, Journal, Outcome, slot_key},
 };
 use alloy_evm::precompiles::{DynPrecompile, PrecompileInput};
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
@@ -38,15 +38,25 @@ use std::sync::Arc;
 const DECODE_GAS: u64 = 100;
 /// Most datanets one query may name.
 const MAX_QUERY_DATANETS: usize = 64;
-/// Slots a query reads per datanet (meta, batch count, chain value, excluded-range count),
-/// besides one per excluded range.
-const QUERY_READS_PER_DATANET: u64 = 4;
 /// Bytes of a document's header in a batch: contributor and length.
 const DOC_HEADER: usize = 24;
 
 /// Datanets up to this many tokens are merged into one segment in the background; larger
 /// ones are merged level by level (the LSM policy), which bounds the rewriting per token.
 const FULL_MERGE_TOKENS: u64 = 32_000_000;
+
+/// `index` with its segments merged as far as the policy goes (into one up to
+/// [`FULL_MERGE_TOKENS`], level by level above), or `None` if nothing merges.
+fn merged(index: &TokenIndex) -> Option<TokenIndex> {
+    let mut merged = index.clone();
+    if merged.token_count() <= FULL_MERGE_TOKENS {
+        // Cannot fail below the segment size limit; on failure the index stays as it was.
+        let _ = merged.compact();
+    } else {
+        merged.maintain();
+    }
+    (merged.segment_count() < index.segment_count()).then_some(merged)
+}
 
 /// Token indexes by version, plus the background merger.
 #[derive(Debug, Default)]
@@ -100,16 +110,9 @@ impl TokenVersions {
                 }
             };
             let (id, (head, index)) = next;
-            let mut merged = (*index).clone();
             let started = std::time::Instant::now();
-            let before = merged.segment_count();
-            if merged.token_count() <= FULL_MERGE_TOKENS {
-                // Cannot fail below the segment size limit; on failure the index stays as is.
-                let _ = merged.compact();
-            } else {
-                merged.maintain();
-            }
-            if merged.segment_count() < before {
+            let before = index.segment_count();
+            if let Some(merged) = merged(&index) {
                 tracing::info!(
                     target: "precompiles",
                     datanet = id,
@@ -193,13 +196,7 @@ pub fn warm(
                 index.token_count()
             ));
         }
-        if index.segment_count() > 1 {
-            let mut merged = (*index).clone();
-            if merged.token_count() <= FULL_MERGE_TOKENS {
-                let _ = merged.compact();
-            } else {
-                merged.maintain();
-            }
+        if let Some(merged) = merged(&index) {
             let head = datasets::WorldBatches { state, precompile: me }.chain(id, count - 1)?;
             versions.versions.insert(id, head, Arc::new(merged));
         }
@@ -244,24 +241,8 @@ impl Meta {
     }
 }
 
-/// The journal plus this precompile's record readers.
-struct Ctx<'a, 'v> {
-    journal: Journal<'a>,
-    versions: &'v Arc<TokenVersions>,
-}
-
-impl<'a> std::ops::Deref for Ctx<'a, '_> {
-    type Target = Journal<'a>;
-    fn deref(&self) -> &Self::Target {
-        &self.journal
-    }
-}
-
-impl std::ops::DerefMut for Ctx<'_, '_> {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.journal
-    }
-}
+/// The journal plus this precompile's index versions and record readers.
+type Ctx<'a, 'v> = journal::Ctx<'a, &'v Arc<TokenVersions>>;
 
 impl Ctx<'_, '_> {
     fn meta(&mut self, id: u64) -> Result<Option<Meta>, PrecompileError> {
@@ -271,7 +252,7 @@ impl Ctx<'_, '_> {
     /// A datanet's suffix-array index in the current state.
     fn load(&mut self, id: u64, meta: &Meta) -> Result<Arc<TokenIndex>, PrecompileError> {
         let (count, head) = self.batches(id)?;
-        let versions = self.versions;
+        let versions = self.with;
         let index = self.journal.index(&versions.versions, id, count, || {
             Ok(TokenIndex::new(id, MergePolicy::default()))
         })?;
@@ -300,7 +281,7 @@ fn run(versions: &Arc<TokenVersions>, input: PrecompileInput<'_>) -> PrecompileR
         Ok(j) => j,
         Err(refused) => return Ok(refused),
     };
-    Ok(dispatch(&mut Ctx { journal, versions }, call, limit)?.into_output(reservoir))
+    Ok(dispatch(&mut Ctx { journal, with: versions }, call, limit)?.into_output(reservoir))
 }
 
 fn error(gas: u64, e: impl SolError) -> Outcome {
@@ -478,10 +459,13 @@ fn attribute(
         metas.push(meta);
     }
     let corpus: Vec<u64> = metas.iter().map(|m| m.tokens).collect();
-    let mut reads = QUERY_READS_PER_DATANET * ids.len() as u64;
-    for id in ids {
-        reads = reads.saturating_add(ctx.excluded_count(*id)?);
-    }
+    let excluded_counts =
+        ids.iter().map(|id| ctx.excluded_count(*id)).collect::<Result<Vec<_>, _>>()?;
+    let reads = excluded_counts
+        .iter()
+        .fold(datasets::QUERY_READS_PER_DATANET * ids.len() as u64, |sum, n| {
+            sum.saturating_add(*n)
+        });
     let mut gas = gas::attribute_gas(output_tokens.len() as u64, &corpus)
         .saturating_add(reads.saturating_mul(SLOT_READ_GAS))
         .saturating_add(if record { 2 * SLOT_WRITE_GAS } else { 0 });
@@ -490,18 +474,9 @@ fn attribute(
     }
     let mut indices = Vec::with_capacity(ids.len());
     let mut excluded = std::collections::BTreeMap::new();
-    for (id, meta) in ids.iter().zip(&metas) {
+    for ((id, meta), count) in ids.iter().zip(&metas).zip(excluded_counts) {
         indices.push(ctx.load(*id, meta)?);
-        let mut ranges = ctx.excluded(*id)?;
-        ranges.sort_unstable();
-        // Disjoint and sorted, so a document is looked up by binary search.
-        let mut merged: Vec<(u32, u32)> = Vec::with_capacity(ranges.len());
-        for (a, b) in ranges {
-            match merged.last_mut() {
-                Some(last) if a <= last.1 => last.1 = last.1.max(b),
-                _ => merged.push((a, b)),
-            }
-        }
+        let merged = ol_precompiles::ranges::merge(ctx.excluded(*id, count)?);
         excluded.insert(*id, merged);
     }
     let refs: Vec<&TokenIndex> = indices.iter().map(|i| i.as_ref()).collect();
@@ -515,10 +490,7 @@ fn attribute(
         return Ok(Outcome::OutOfGas);
     }
     let result = prepared.finish_excluding(|id, doc| {
-        excluded.get(&id).is_some_and(|r| {
-            let i = r.partition_point(|&(_, end)| end <= doc);
-            r.get(i).is_some_and(|&(start, _)| start <= doc)
-        })
+        excluded.get(&id).is_some_and(|r| ol_precompiles::ranges::contains(r, doc))
     });
     if record {
         let shares = result
