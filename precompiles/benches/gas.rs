@@ -100,10 +100,10 @@ fn influence_rows(rng: &mut Rng, base: f64) {
                 &format!("{points} x d{dim} {k}"),
                 ns,
                 gas::score_gas(
-                    1,
-                    points,
+                    &[gas::ScoredDatanet { points, contributors: 97 }],
                     dim,
-                    top_k.map_or(97, |k| u64::from(k.get()).min(points)),
+                    top_k.map_or(0, NonZeroU32::get),
+                    16,
                 ),
                 base,
             );
@@ -112,6 +112,168 @@ fn influence_rows(rng: &mut Rng, base: f64) {
     for dim in [64, 256, 1024] {
         let mib = gas::max_score_bytes(30_000_000, dim) >> 20;
         println!("largest datanet one 30M-gas score can scan, d={dim}: {mib} MiB");
+    }
+}
+
+/// A sketch of `dim` values summing to `t` (|t| <= 127·dim), so its score against an all-ones
+/// query is exactly `t`.
+fn sketch_with_sum(dim: usize, t: i64) -> Vec<i8> {
+    let d = dim as i64;
+    let (q, r) = (t.div_euclid(d), t.rem_euclid(d));
+    (0..d).map(|j| (q + i64::from(j < r)) as i8).collect()
+}
+
+/// Adversarial datanets: each is built in batches of exactly one chunk (256 KiB), the layout
+/// with the most chunks per byte.
+struct Adversary {
+    name: &'static str,
+    /// Contributor of point `i`.
+    owner: fn(usize, usize) -> usize,
+    /// Sketch of point `i` (given the dimension and an Rng).
+    sketch: fn(&mut Rng, usize, usize) -> Vec<i8>,
+    /// Query (given the dimension).
+    query: fn(usize) -> Vec<i8>,
+    /// topK (0 = all points).
+    top_k: u32,
+}
+
+fn random_sketch(rng: &mut Rng, dim: usize, _: usize) -> Vec<i8> {
+    (0..dim).map(|_| rng.next() as i8).collect()
+}
+
+fn positive_sketch(rng: &mut Rng, dim: usize, _: usize) -> Vec<i8> {
+    (0..dim).map(|_| (rng.next() % 128) as i8).collect()
+}
+
+/// Scores rising with the index inside every run of 4,096 points (the most a d64 chunk holds),
+/// so every point beats the running floor of its unit.
+fn rising_sketch(_: &mut Rng, dim: usize, i: usize) -> Vec<i8> {
+    sketch_with_sum(dim, (i % 4096) as i64 + 1)
+}
+
+fn random_query(dim: usize) -> Vec<i8> {
+    let mut rng = Rng(dim as u64 * 7919);
+    (0..dim).map(|_| rng.next() as i8).collect()
+}
+
+fn ones_query(dim: usize) -> Vec<i8> {
+    vec![1; dim]
+}
+
+const ADVERSARIES: &[Adversary] = &[
+    Adversary {
+        name: "control: 97 in turn, all",
+        owner: |i, _| i % 97,
+        sketch: random_sketch,
+        query: random_query,
+        top_k: 0,
+    },
+    Adversary {
+        name: "control: 97 in turn, top100",
+        owner: |i, _| i % 97,
+        sketch: random_sketch,
+        query: random_query,
+        top_k: 100,
+    },
+    Adversary {
+        name: "4096 repeated, all",
+        owner: |i, _| (i * 7919) % 4096,
+        sketch: random_sketch,
+        query: random_query,
+        top_k: 0,
+    },
+    Adversary {
+        name: "65536 random, all",
+        owner: |i, _| (i.wrapping_mul(0x9E37_79B9) >> 7) % 65536,
+        sketch: random_sketch,
+        query: random_query,
+        top_k: 0,
+    },
+    Adversary {
+        name: "1 per point, all",
+        owner: |i, _| i,
+        sketch: random_sketch,
+        query: random_query,
+        top_k: 0,
+    },
+    Adversary {
+        name: "topK=all, all positive",
+        owner: |i, _| (i * 7919) % 4096,
+        sketch: positive_sketch,
+        query: ones_query,
+        top_k: u32::MAX,
+    },
+    Adversary {
+        name: "topK=all, 1 per point",
+        owner: |i, _| i,
+        sketch: positive_sketch,
+        query: ones_query,
+        top_k: u32::MAX,
+    },
+    Adversary {
+        name: "262144 random, all",
+        owner: |i, _| (i.wrapping_mul(0x9E37_79B9) >> 7) % 262_144,
+        sketch: random_sketch,
+        query: random_query,
+        top_k: 0,
+    },
+    Adversary {
+        name: "topK=8192, all positive",
+        owner: |i, _| i % 97,
+        sketch: positive_sketch,
+        query: ones_query,
+        top_k: 8192,
+    },
+    Adversary {
+        name: "top100, rising scores",
+        owner: |i, _| i % 97,
+        sketch: rising_sketch,
+        query: ones_query,
+        top_k: 100,
+    },
+];
+
+/// Adversarial rows: every family at every dimension, `bytes` of sketches each. The
+/// environment variables `ADVERSARY` (a substring of a family's name) and `ADVERSARY_DIM` run
+/// only those families and that dimension. ecrecover is timed again before every row, and the
+/// row's ratio is against that time (the machine's load drifts during a run).
+fn adversarial_rows(rng: &mut Rng, bytes: usize) {
+    let only = std::env::var("ADVERSARY").unwrap_or_default();
+    let dims: Vec<usize> = match std::env::var("ADVERSARY_DIM").ok().and_then(|d| d.parse().ok()) {
+        Some(d) => vec![d],
+        None => vec![64, 256, 1024],
+    };
+    for dim in dims {
+        let per_chunk = (256 << 10) / dim;
+        let n = bytes / dim;
+        for adv in ADVERSARIES.iter().filter(|a| a.name.contains(&only)) {
+            let mut net = Datanet::new(1, dim).expect("dim");
+            let mut owners = Vec::with_capacity(per_chunk);
+            let mut sketches = Vec::with_capacity(per_chunk * dim);
+            let mut distinct = std::collections::HashSet::new();
+            for start in (0..n).step_by(per_chunk) {
+                owners.clear();
+                sketches.clear();
+                for i in start..(start + per_chunk).min(n) {
+                    let o = (adv.owner)(i, n);
+                    distinct.insert(o);
+                    owners.push(Address::from_word(alloy_primitives::B256::from(
+                        alloy_primitives::U256::from(o + 1),
+                    )));
+                    sketches.extend((adv.sketch)(rng, dim, i));
+                }
+                net.push_batch(&owners, &sketches).expect("push");
+            }
+            let q = (adv.query)(dim);
+            let top_k = NonZeroU32::new(adv.top_k);
+            let query = InfluenceQuery { sketch: &q, top_k, top_points: 16 };
+            let base = ecrecover_ns() / gas::ECRECOVER_GAS as f64;
+            let ns = time(1500, || influence::score(&[&net], &query).expect("score"));
+            let sizes =
+                [gas::ScoredDatanet { points: n as u64, contributors: distinct.len() as u64 }];
+            let gas = gas::score_gas(&sizes, dim as u64, adv.top_k, 16);
+            row("score (adversarial)", &format!("{n} x d{dim} {}", adv.name), ns, gas, base);
+        }
     }
 }
 
@@ -151,7 +313,11 @@ fn output(rng: &mut Rng, docs: &[(Address, Vec<u32>)], len: usize) -> Vec<u32> {
 }
 
 fn token_rows(rng: &mut Rng, base: f64) {
-    for total in [1_000_000usize, 10_000_000] {
+    let sizes: Vec<usize> = std::env::var("OL_TOKEN_BENCH_SIZES")
+        .ok()
+        .map(|v| v.split(',').filter_map(|x| x.parse().ok()).collect())
+        .unwrap_or_else(|| vec![1_000_000, 10_000_000, 50_000_000]);
+    for &total in &sizes {
         let docs = corpus(rng, total);
         let tokens: u64 = docs.iter().map(|d| d.1.len() as u64).sum();
         // Registration in batches of ~64 documents with LSM merges: amortized cost.
@@ -165,43 +331,76 @@ fn token_rows(rng: &mut Rng, base: f64) {
         }
         let ns = t.elapsed().as_nanos() as f64;
         row("addDocuments (amort.)", &format!("{tokens} tokens, batches of 64 docs"), ns, g, base);
-        println!(
-            "  -> {} segments, build {:.2} M tokens/s incl. merges",
-            lsm.segment_count(),
-            tokens as f64 / ns * 1e3
-        );
-        let mut one = TokenIndex::new(2, MergePolicy::default());
-        let all: Vec<(Address, &[u32])> = docs.iter().map(|(a, d)| (*a, d.as_slice())).collect();
-        let t = Instant::now();
-        one.add_documents(&all).expect("add");
-        println!(
-            "  -> one segment of {tokens} tokens: {:.2} M tokens/s",
-            tokens as f64 / t.elapsed().as_nanos() as f64 * 1e3
-        );
-        for m in [16usize, 256, 1000] {
-            let outs: Vec<Vec<u32>> = (0..16).map(|_| output(rng, &docs, m)).collect();
-            for (label, ix) in [("one seg", &one), ("lsm", &lsm)] {
-                let mut k = 0;
-                let mut visited = 0;
-                let ns = time(1000, || {
-                    k = (k + 1) % outs.len();
-                    let q = TokenQuery { output: &outs[k], min_span: 4, max_occurrences: 1000 };
-                    let r = token_attribution::attribute(&[ix], &q).expect("attribute");
-                    visited = r.work.occurrences_visited;
-                    r
-                });
-                let g = gas::attribute_gas(m as u64, &[tokens])
-                    + gas::attribute_occurrence_gas(visited);
-                row(
-                    "attribute",
-                    &format!("{m} tok vs {}M, {label}", total / 1_000_000),
-                    ns,
-                    g,
-                    base,
-                );
-            }
+        drop(lsm);
+        let one = index_of(&docs);
+        let mut outs: Vec<(&str, Vec<u32>)> = Vec::new();
+        for m in [16usize, 256, 4096] {
+            outs.push(("copied spans", output(rng, &docs, m)));
         }
+        outs.push(("random tokens", (0..4096).map(|_| rng.below(50_000) as u32).collect()));
+        for (label, out) in &outs {
+            attribute_row(base, &format!("{}, {label}", out.len()), total, &one, out, 1000);
+        }
+        drop(one);
+        // Adversarial corpora: one repeated token (long LCP plateaus), two alternating
+        // tokens, and many three-token documents, each against the outputs that hurt them.
+        let k = 4000;
+        let repeated: Vec<(Address, Vec<u32>)> =
+            (0..total / k).map(|i| (Address::with_last_byte(i as u8), vec![7; k])).collect();
+        let ix = index_of(&repeated);
+        let near: Vec<u32> = (0..16_384).map(|i| if i % 97 == 96 { 8 } else { 7 }).collect();
+        attribute_row(base, "16384 x a vs a^4000 docs", total, &ix, &[7; 16_384], 2);
+        attribute_row(base, "16384 near-miss vs a^4000", total, &ix, &near, 2);
+        attribute_row(base, "4096 x a vs a^4000, all occ.", total, &ix, &[7; 4096], 1 << 20);
+        drop(ix);
+        let abab = |n: usize| -> Vec<u32> { (0..n).map(|j| (j % 2) as u32 + 1).collect() };
+        let alternating: Vec<(Address, Vec<u32>)> =
+            (0..total / k).map(|i| (Address::with_last_byte(i as u8), abab(k))).collect();
+        let ix = index_of(&alternating);
+        attribute_row(base, "16384 abab vs abab docs", total, &ix, &abab(16_384), 2);
+        drop(ix);
+        let tiny: Vec<(Address, Vec<u32>)> =
+            (0..total / 3).map(|i| (Address::with_last_byte(i as u8), vec![7, 7, 8])).collect();
+        let ix = index_of(&tiny);
+        attribute_row(base, "16384 x a vs [a,a,b] docs", total, &ix, &[7; 16_384], 2);
     }
+    // Many young segments (registered within SETTLE_BLOCKS, priced one by one).
+    for (batches, len) in [(64usize, 1000usize), (1000, 100)] {
+        let mut ix =
+            TokenIndex::new(1, MergePolicy { fan_in: usize::MAX, ..MergePolicy::default() });
+        for i in 0..batches {
+            ix.add_batch(&[(Address::with_last_byte(i as u8), &vec![7; len])], 0).expect("add");
+        }
+        let label = format!("16384 x a vs {batches} young a^{len}");
+        attribute_row_at(base, &label, &ix, &[7; 16_384], 2, 0);
+    }
+}
+
+fn index_of(docs: &[(Address, Vec<u32>)]) -> TokenIndex {
+    let mut ix = TokenIndex::new(2, MergePolicy::default());
+    let all: Vec<(Address, &[u32])> = docs.iter().map(|(a, d)| (*a, d.as_slice())).collect();
+    ix.add_documents(&all).expect("add");
+    ix
+}
+
+/// One `attribute` row over a merged index (every batch settled).
+fn attribute_row(base: f64, label: &str, total: usize, ix: &TokenIndex, out: &[u32], occ: u64) {
+    attribute_row_at(base, &format!("{label} ({}M)", total / 1_000_000), ix, out, occ, u64::MAX);
+}
+
+/// One `attribute` row priced as at block `block`: median time of the query next to the gas
+/// charged before matching plus the occurrence gas.
+fn attribute_row_at(base: f64, label: &str, ix: &TokenIndex, out: &[u32], occ: u64, block: u64) {
+    let mut visited = 0;
+    let ns = time(1500, || {
+        let q = TokenQuery { output: out, min_span: 1, max_occurrences: occ };
+        let r = token_attribution::attribute(&[ix], &q).expect("attribute");
+        visited = r.work.occurrences_visited;
+        r
+    });
+    let g = gas::attribute_gas(out.len() as u64, &[ix.gas_segments(block)])
+        + gas::attribute_occurrence_gas(visited);
+    row("attribute", label, ns, g, base);
 }
 
 fn adapter_rows(base: f64) {
@@ -237,6 +436,14 @@ fn main() {
         "function", "input", "median ns", "gas", "ns/gas", "vs ecrec"
     );
     row("ecrecover", "", eco, gas::ECRECOVER_GAS, base);
+    if std::env::args().any(|a| a == "adversarial") {
+        adversarial_rows(&mut rng, 128 << 20);
+        return;
+    }
+    if std::env::args().any(|a| a == "tokens") {
+        token_rows(&mut rng, base);
+        return;
+    }
     influence_rows(&mut rng, base);
     token_rows(&mut rng, base);
     adapter_rows(base);

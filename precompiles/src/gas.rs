@@ -14,6 +14,8 @@
 //! [`attribute_occurrence_gas`] before holders are enumerated (the count is only known after
 //! matching; see `token_attribution::Prepared`).
 
+use crate::influence;
+
 /// Gas of the ecrecover precompile, the reference for ns/gas.
 pub const ECRECOVER_GAS: u64 = 3_000;
 
@@ -35,13 +37,24 @@ pub const SCORE_PER_DATANET_GAS: u64 = 100;
 /// Influence `score`: per KiB of sketch data scanned (measured 58-67 ns per KiB on datanets
 /// larger than cache, with read-ahead, two threads).
 pub const SCORE_PER_KIB_GAS: u64 = 6;
-/// Influence `score`: points per gas of per-point work (selection, aggregation: about 0.5 ns a
-/// point).
+/// Influence `score`: points per gas of per-point work besides the dot product: the point's
+/// entry into its unit's candidate buffer (every point enters when scores rise along a unit)
+/// and at most one per-chunk contributor sum (an array add by dense contributor id: a chunk
+/// has no more contributors than points).
 pub const SCORE_POINTS_PER_GAS: u64 = 8;
-/// Influence `score`: per contributor weighed — every contributor of the named datanets when
-/// all points count, at most `topK` otherwise. Summing weights by address and normalizing them
-/// costs about 140 ns per contributor (1M distinct contributors: 142 ms on the node's EVM), far
-/// more than scanning their points, so a datanet of one sketch per contributor pays for it.
+/// Influence `score`: per candidate the work units may return to the global selection (copy,
+/// select the best `keep`): `min(points, keep · influence::max_units(points, dim))` per
+/// datanet, `keep` being the larger of `topK` and the top points asked for.
+pub const SCORE_PER_CANDIDATE_GAS: u64 = 1;
+/// Influence `score`: per point `topK` may keep (`min(topK, points)`): its contributor id
+/// looked up, sorted and summed by id.
+pub const SCORE_PER_KEPT_GAS: u64 = 2;
+/// Influence `score`: per (datanet, contributor) weighed — every contributor of the named
+/// datanets when all points count, at most `min(topK, points)` otherwise. Summing weights by
+/// address and normalizing them costs about 140 ns per contributor (1M distinct contributors:
+/// 142 ms on the node's EVM), far more than scanning their points, so a datanet of one sketch
+/// per contributor pays for it. Only distinct contributors are summed by address: per chunk,
+/// sums are array adds by contributor id (`SCORE_POINTS_PER_GAS`).
 pub const SCORE_PER_CONTRIBUTOR_GAS: u64 = 16;
 
 /// Token `addDocuments`: fixed part.
@@ -57,14 +70,14 @@ pub const ADD_DOCS_PER_TOKEN_GAS: u64 = 24;
 pub const ATTRIBUTE_BASE_GAS: u64 = 1_500;
 /// Token `attribute`: per datanet named.
 pub const ATTRIBUTE_PER_DATANET_GAS: u64 = 100;
-/// Token `attribute`: per output token and datanet.
-pub const ATTRIBUTE_PER_TOKEN_GAS: u64 = 16;
-/// Token `attribute`: per output token and datanet, a further `2^(L − 18)` where `L` is the
-/// corpus size in bits (`ceil(log2(tokens + 1))`). The measured cost per output token doubles
-/// with each doubling of the corpus past a few million tokens, once the suffix array and text
-/// leave the caches (0.28 µs at 10^6 tokens, 0.55 µs at 10^7, 3.7 µs at 10^8; merged
-/// segments, quiet machine): a polynomial in `L` cannot follow that and stay in band.
-pub const ATTRIBUTE_LOG_FLOOR: u64 = 18;
+/// Token `attribute`: thousandths of gas per index entry span matching may read, by the size
+/// of the segment read (`bits` = ceil(log2(text length + 1))), from the adversarial rows of
+/// `benches/gas.rs`: a read costs more once a segment's suffix array and text leave the caches
+/// (about 1 ns per read at 2^20 entries, 4 at 2^26 for random outputs, rising with TLB misses).
+/// The count charged is `token_attribution::match_work_bound`, a worst case for any corpus and
+/// output, so the price holds for every input, not only for typical ones.
+pub const ATTRIBUTE_READ_MILLIGAS: [(u64, u64); 5] =
+    [(22, 100), (24, 200), (26, 400), (28, 800), (u64::MAX, 1_600)];
 /// Token `attribute`: per occurrence enumerated to find holders.
 pub const ATTRIBUTE_PER_OCCURRENCE_GAS: u64 = 8;
 
@@ -101,16 +114,74 @@ pub fn add_points_gas(points: u64, dim: u64) -> u64 {
         .saturating_add(kib.saturating_mul(ADD_POINTS_PER_KIB_GAS))
 }
 
-/// `score` over `datanets` datanets holding `points` points of dimension `dim` in total, weighing
-/// `contributors` contributors (the datanets' contributor counts summed without `topK`, else
-/// `min(topK, points)`).
-pub fn score_gas(datanets: u64, points: u64, dim: u64, contributors: u64) -> u64 {
-    let kib = points.saturating_mul(dim).div_ceil(1024);
-    SCORE_BASE_GAS
-        .saturating_add(contributors.saturating_mul(SCORE_PER_CONTRIBUTOR_GAS))
-        .saturating_add(datanets.saturating_mul(SCORE_PER_DATANET_GAS))
-        .saturating_add(kib.saturating_mul(SCORE_PER_KIB_GAS))
-        .saturating_add(points.div_ceil(SCORE_POINTS_PER_GAS))
+/// A datanet named in a `score` call, as its on-chain record describes it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ScoredDatanet {
+    /// Points registered.
+    pub points: u64,
+    /// Distinct contributors registered.
+    pub contributors: u64,
+}
+
+/// What a `score` call is charged for: an upper bound of each count of
+/// [`influence::InfluenceWork`], computed from the datanets' records and the call's arguments
+/// before any work (never from a node's in-memory chunking).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ScoreCharge {
+    /// Datanets named.
+    pub datanets: u64,
+    /// Points scored (exact).
+    pub points: u64,
+    /// KiB of sketches scanned.
+    pub kib: u64,
+    /// Candidates the work units may return.
+    pub candidates: u64,
+    /// Points `topK` may keep.
+    pub kept: u64,
+    /// (datanet, contributor) sums that may be added by address.
+    pub weighed: u64,
+}
+
+impl ScoreCharge {
+    /// The charge of scoring `datanets` (of dimension `dim`) keeping `top_k` points (0: all)
+    /// and returning `top_points` of them.
+    pub fn new(datanets: &[ScoredDatanet], dim: u64, top_k: u32, top_points: u64) -> Self {
+        let points = datanets.iter().map(|d| d.points).fold(0, u64::saturating_add);
+        let contributors = datanets.iter().map(|d| d.contributors).fold(0, u64::saturating_add);
+        let top_n = top_points.min(influence::MAX_TOP_POINTS as u64);
+        let k = u64::from(top_k);
+        let keep = k.max(top_n);
+        let candidates = datanets
+            .iter()
+            .map(|d| d.points.min(keep.saturating_mul(influence::max_units(d.points, dim))))
+            .fold(0, u64::saturating_add);
+        let kept = k.min(points);
+        Self {
+            datanets: datanets.len() as u64,
+            points,
+            kib: points.saturating_mul(dim).div_ceil(1024),
+            candidates,
+            kept,
+            weighed: if k == 0 { contributors } else { kept.min(contributors) },
+        }
+    }
+
+    /// Its gas.
+    pub fn gas(&self) -> u64 {
+        SCORE_BASE_GAS
+            .saturating_add(self.datanets.saturating_mul(SCORE_PER_DATANET_GAS))
+            .saturating_add(self.kib.saturating_mul(SCORE_PER_KIB_GAS))
+            .saturating_add(self.points.div_ceil(SCORE_POINTS_PER_GAS))
+            .saturating_add(self.candidates.saturating_mul(SCORE_PER_CANDIDATE_GAS))
+            .saturating_add(self.kept.saturating_mul(SCORE_PER_KEPT_GAS))
+            .saturating_add(self.weighed.saturating_mul(SCORE_PER_CONTRIBUTOR_GAS))
+    }
+}
+
+/// `score` over `datanets` of dimension `dim`, keeping `top_k` points (0: all of them) and
+/// returning `top_points`: [`ScoreCharge::gas`].
+pub fn score_gas(datanets: &[ScoredDatanet], dim: u64, top_k: u32, top_points: u64) -> u64 {
+    ScoreCharge::new(datanets, dim, top_k, top_points).gas()
 }
 
 /// `addDocuments` of `docs` documents holding `tokens` tokens.
@@ -120,19 +191,34 @@ pub fn add_documents_gas(docs: u64, tokens: u64) -> u64 {
         .saturating_add(tokens.saturating_mul(ADD_DOCS_PER_TOKEN_GAS))
 }
 
+/// Thousandths of gas per index entry read by matching in a datanet whose text (all its
+/// segments together) has `text_len` entries: every segment of the datanet is priced at the
+/// rate of the largest segment it could have, so no segmentation reads slower than it pays for.
+pub fn attribute_read_milligas(text_len: u64) -> u64 {
+    let bits = log2_ceil(text_len);
+    ATTRIBUTE_READ_MILLIGAS.iter().find(|(b, _)| bits <= *b).map_or(1_600, |p| p.1)
+}
+
 /// `attribute`, charged before matching: an output of `output_len` tokens against datanets
-/// whose corpora hold `corpus_tokens[i]` tokens.
-pub fn attribute_gas(output_len: u64, corpus_tokens: &[u64]) -> u64 {
-    let per_token: u64 = corpus_tokens
+/// priced as segments of the given text lengths (`TokenIndex::gas_segments`, one list per
+/// datanet).
+pub fn attribute_gas(output_len: u64, datanets: &[Vec<u64>]) -> u64 {
+    let milli = datanets
         .iter()
-        .map(|&n| {
-            let d = log2_ceil(n).saturating_sub(ATTRIBUTE_LOG_FLOOR).min(62);
-            ATTRIBUTE_PER_TOKEN_GAS.saturating_add(1 << d)
+        .map(|segments| {
+            let price =
+                attribute_read_milligas(segments.iter().fold(0, |a, &b| a.saturating_add(b)));
+            segments
+                .iter()
+                .map(|&len| crate::token_attribution::match_work_bound(output_len, len))
+                .fold(0, u64::saturating_add)
+                .saturating_mul(price)
         })
         .fold(0, u64::saturating_add);
     ATTRIBUTE_BASE_GAS
-        .saturating_add((corpus_tokens.len() as u64).saturating_mul(ATTRIBUTE_PER_DATANET_GAS))
-        .saturating_add(output_len.saturating_mul(per_token))
+        .saturating_add((datanets.len() as u64).saturating_mul(ATTRIBUTE_PER_DATANET_GAS))
+        // Saturated milligas stays saturated in gas.
+        .saturating_add(if milli == u64::MAX { u64::MAX } else { milli.div_ceil(1_000) })
 }
 
 /// `attribute`, charged after matching and before enumerating `occurrences` occurrences.
@@ -159,18 +245,18 @@ pub fn adapter_read_gas(items: u64) -> u64 {
 }
 
 /// Largest number of sketch bytes one `score` call over one datanet can scan within
-/// `gas_limit` (the answer to "how big a datanet fits a transaction"), for a top-100 query or a
-/// datanet with few contributors (each contributor weighed adds
-/// [`SCORE_PER_CONTRIBUTOR_GAS`]).
+/// `gas_limit` (the answer to "how big a datanet fits a transaction"), for a top-100 query
+/// returning 16 points (each contributor weighed adds [`SCORE_PER_CONTRIBUTOR_GAS`]).
 pub fn max_score_bytes(gas_limit: u64, dim: u64) -> u64 {
     if dim == 0 {
         return 0;
     }
+    let gas = |points| score_gas(&[ScoredDatanet { points, contributors: 100 }], dim, 100, 16);
     // Binary search over points: score_gas is monotonic.
     let (mut lo, mut hi) = (0u64, gas_limit.saturating_mul(1024));
     while lo < hi {
         let mid = lo + (hi - lo).div_ceil(2);
-        if score_gas(1, mid, dim, 100) <= gas_limit {
+        if gas(mid) <= gas_limit {
             lo = mid;
         } else {
             hi = mid - 1;
@@ -183,13 +269,22 @@ pub fn max_score_bytes(gas_limit: u64, dim: u64) -> u64 {
 mod tests {
     use super::*;
 
+    fn net(points: u64, contributors: u64) -> ScoredDatanet {
+        ScoredDatanet { points, contributors }
+    }
+
     #[test]
     fn formulas_grow_and_saturate() {
-        assert!(score_gas(1, 2000, 256, 0) > score_gas(1, 1000, 256, 0));
-        assert!(score_gas(1, 1000, 256, 1000) > score_gas(1, 1000, 256, 10));
-        assert_eq!(score_gas(u64::MAX, u64::MAX, u64::MAX, u64::MAX), u64::MAX);
-        assert_eq!(attribute_gas(u64::MAX, &[u64::MAX]), u64::MAX);
-        assert!(attribute_gas(1000, &[100_000_000]) > attribute_gas(1000, &[10_000_000]));
+        assert!(score_gas(&[net(2000, 0)], 256, 0, 0) > score_gas(&[net(1000, 0)], 256, 0, 0));
+        assert!(score_gas(&[net(1000, 1000)], 256, 0, 0) > score_gas(&[net(1000, 10)], 256, 0, 0));
+        assert!(score_gas(&[net(1000, 10)], 256, 900, 0) > score_gas(&[net(1000, 10)], 256, 9, 0));
+        let huge = [net(u64::MAX, u64::MAX), net(u64::MAX, u64::MAX)];
+        assert_eq!(score_gas(&huge, u64::MAX, u32::MAX, u64::MAX), u64::MAX);
+        assert_eq!(attribute_gas(u64::MAX, &[vec![u64::MAX]]), u64::MAX);
+        assert!(
+            attribute_gas(1000, &[vec![100_000_000]]) > attribute_gas(1000, &[vec![10_000_000]])
+        );
+        assert!(attribute_gas(1000, &[vec![1000, 1000]]) > attribute_gas(1000, &[vec![2000]]));
         assert_eq!(log2_ceil(0), 0);
         assert_eq!(log2_ceil(1), 1);
         assert_eq!(log2_ceil(1 << 20), 21);
@@ -203,7 +298,7 @@ mod tests {
     fn max_score_bytes_is_tight() {
         let b = max_score_bytes(30_000_000, 256);
         let points = b / 256;
-        assert!(score_gas(1, points, 256, 100) <= 30_000_000);
-        assert!(score_gas(1, points + 1, 256, 100) > 30_000_000);
+        assert!(score_gas(&[net(points, 100)], 256, 100, 16) <= 30_000_000);
+        assert!(score_gas(&[net(points + 1, 100)], 256, 100, 16) > 30_000_000);
     }
 }

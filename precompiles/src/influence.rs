@@ -21,9 +21,16 @@
 //! parallel with rayon over work units (runs of consecutive points of one chunk), and the
 //! per-unit outputs (candidates, partial per-contributor sums) are combined in unit order with
 //! integer arithmetic, so the result cannot depend on the thread count, scheduling or chunking.
+//!
+//! Every step of a query is bounded by a count the gas schedule charges for before the query
+//! runs ([`InfluenceWork`], `gas::ScoreCharge`): points scored, per-chunk contributor sums (an
+//! array add by dense contributor id, at most one per point), candidates the work units
+//! return (at most `keep` per unit, see [`max_units`]), points kept by `top_k`, and
+//! contributors weighed by address.
 
 use crate::bps::{self, Share};
 use alloy_primitives::Address;
+use contributors::Contributors;
 use kernel::score_unit;
 use rayon::prelude::*;
 use std::{cmp::Ordering, collections::BTreeMap, fmt, num::NonZeroU32, sync::Arc};
@@ -40,6 +47,7 @@ pub const MAX_POINTS: usize = u32::MAX as usize;
 /// Identifier of a datanet.
 pub type DatanetId = u64;
 
+mod contributors;
 mod kernel;
 pub use kernel::dot;
 
@@ -105,8 +113,9 @@ struct Chunk {
     start: usize,
     /// `len * dim` sketch values, point after point.
     sketches: Vec<i8>,
-    /// Distinct contributors of the chunk, in first-appearance order.
-    contributors: Vec<Address>,
+    /// Distinct contributors of the chunk (datanet-wide dense ids, see [`Contributors`]), in
+    /// first-appearance order. Never more than the chunk has points.
+    contributors: Vec<u32>,
     /// Position in `contributors` of each point's contributor.
     point_contributor: Vec<u32>,
 }
@@ -132,6 +141,8 @@ pub struct Datanet {
     tail: Chunk,
     /// Position of each tail contributor in `tail.contributors`.
     tail_pos: BTreeMap<Address, u32>,
+    /// Every contributor of the datanet, by dense id.
+    contributors: Contributors,
 }
 
 impl Datanet {
@@ -140,7 +151,14 @@ impl Datanet {
         if !(MIN_DIM..=MAX_DIM).contains(&dim) {
             return Err(InfluenceError::InvalidDimension(dim));
         }
-        Ok(Self { id, dim, sealed: Vec::new(), tail: Chunk::default(), tail_pos: BTreeMap::new() })
+        Ok(Self {
+            id,
+            dim,
+            sealed: Vec::new(),
+            tail: Chunk::default(),
+            tail_pos: BTreeMap::new(),
+            contributors: Contributors::default(),
+        })
     }
 
     /// The datanet's id.
@@ -168,15 +186,27 @@ impl Datanet {
         self.len() * self.dim
     }
 
+    /// Number of distinct contributors.
+    pub fn contributor_count(&self) -> usize {
+        self.contributors.len()
+    }
+
     /// Contributor and sketch of point `index`.
     pub fn point(&self, index: u32) -> Option<(Address, &[i8])> {
         let i = usize::try_from(index).ok()?;
         let chunk = self.chunk_of(i)?;
         let local = i - chunk.start;
-        let c = *chunk.point_contributor.get(local)?;
         let start = local.checked_mul(self.dim)?;
         let sketch = chunk.sketches.get(start..start.checked_add(self.dim)?)?;
-        Some((*chunk.contributors.get(c as usize)?, sketch))
+        Some((self.contributors.address(self.contributor_id(index)?)?, sketch))
+    }
+
+    /// Dense contributor id of point `index`.
+    fn contributor_id(&self, index: u32) -> Option<u32> {
+        let i = usize::try_from(index).ok()?;
+        let chunk = self.chunk_of(i)?;
+        let c = *chunk.point_contributor.get(i - chunk.start)?;
+        chunk.contributors.get(c as usize).copied()
     }
 
     /// Appends one point; returns its index.
@@ -221,7 +251,8 @@ impl Datanet {
             let next = tail.contributors.len() as u32;
             let pos = *self.tail_pos.entry(c).or_insert(next);
             if pos == next {
-                tail.contributors.push(c);
+                // Fewer than MAX_POINTS contributors: checked above.
+                tail.contributors.push(self.contributors.id(c));
             }
             tail.point_contributor.push(pos);
         }
@@ -241,6 +272,7 @@ impl Datanet {
         chunk.contributors.shrink_to_fit();
         chunk.point_contributor.shrink_to_fit();
         self.tail_pos.clear();
+        self.contributors.seal();
         self.sealed.push(Arc::new(chunk));
     }
 
@@ -265,8 +297,8 @@ impl Datanet {
         self.point(index).map(|(c, _)| c).unwrap_or_default()
     }
 
-    /// Every point in index order.
-    fn points(&self) -> impl Iterator<Item = (Address, &[i8])> {
+    /// Every point in index order: its contributor id and sketch.
+    fn points(&self) -> impl Iterator<Item = (u32, &[i8])> {
         self.chunks().flat_map(move |c| {
             c.point_contributor
                 .iter()
@@ -312,22 +344,23 @@ impl Datanet {
     }
 
     /// Scans with `query` (of this datanet's dimension). Returns the best `keep` positive
-    /// points of every work unit (a superset of the global best `keep`) and, if `weights` is
-    /// given, adds every contributor's total score to it. `pos` is this datanet's position in
-    /// the query.
+    /// points of every work unit (a superset of the global best `keep`) and, if `sums` is given
+    /// (one entry per contributor id), adds every contributor's total score to it, returning
+    /// how many per-chunk sums it added. `pos` is this datanet's position in the query.
     ///
     /// Units are scored in parallel; every unit's output is a pure function of the unit, and
-    /// outputs are combined in unit order, so nothing depends on scheduling. Weights are summed
+    /// outputs are combined in unit order, so nothing depends on scheduling. Scores are summed
     /// per chunk-local contributor within a unit (or per point, when the chunk has more
-    /// contributors than the unit has points), then per chunk, then by address.
+    /// contributors than the unit has points), then per chunk, then added to `sums` by id: one
+    /// array add per chunk and contributor, at most one per point.
     fn scan(
         &self,
         query: &[i8],
         pos: u32,
         keep: usize,
         excluded: &[(usize, usize)],
-        weights: Option<&mut BTreeMap<Address, u128>>,
-    ) -> Vec<Candidate> {
+        sums: Option<&mut [u64]>,
+    ) -> (Vec<Candidate>, u64) {
         let units = self.units();
         // The excluded ranges of a unit, relative to its first point.
         let skip = |u: &Unit<'_>| -> Vec<(usize, usize)> {
@@ -344,11 +377,12 @@ impl Datanet {
             let first = u.first;
             move |j: usize| (pos, (first + j) as u32)
         };
-        let Some(weights) = weights else {
-            return units
+        let Some(sums) = sums else {
+            let candidates = units
                 .par_iter()
                 .flat_map_iter(|u| score_unit(u.sketches, query, keep, &skip(u), at(u), |_, _| {}))
                 .collect();
+            return (candidates, 0);
         };
         let chunks: Vec<&Chunk> = self.chunks().collect();
         let parts: Vec<(Vec<Candidate>, Partial)> = units
@@ -373,7 +407,8 @@ impl Datanet {
             })
             .collect();
         let mut candidates = Vec::new();
-        // Per chunk-local contributor (u64: at most 2^32 points of 2^24), then by address.
+        let mut added = 0u64;
+        // Per chunk-local contributor (u64: at most 2^32 points of 2^24), then by id.
         let mut per: Vec<u64> = Vec::new();
         let mut parts = parts.into_iter().zip(&units).peekable();
         for (k, chunk) in chunks.iter().enumerate() {
@@ -395,13 +430,70 @@ impl Datanet {
                     }
                 }
             }
-            for (c, &w) in chunk.contributors.iter().zip(&per) {
-                if w > 0 {
-                    *weights.entry(*c).or_default() += u128::from(w);
+            for (&c, &w) in chunk.contributors.iter().zip(&per) {
+                // Ids are below the contributor count, the length of `sums`.
+                if let Some(sum) = sums.get_mut(c as usize) {
+                    *sum += w;
                 }
             }
+            added += chunk.contributors.len() as u64;
         }
-        candidates
+        (candidates, added)
+    }
+
+    /// Adds the scores of `kept` (points of this datanet) to `weights` by contributor; returns
+    /// how many contributors it added. Sums by id in an array when the datanet has few
+    /// contributors for the points kept, else after sorting the ids: either way
+    /// O(kept log kept), then one address look-up per distinct contributor.
+    fn weigh_points(&self, kept: &[Candidate], weights: &mut BTreeMap<Address, u128>) -> u64 {
+        let mut last: Option<&Chunk> = None;
+        let mut ids: Vec<(u32, u32)> = Vec::with_capacity(kept.len());
+        for &(score, _, idx) in kept {
+            // Consecutive kept points mostly share a chunk.
+            let i = idx as usize;
+            let chunk = match last {
+                Some(c) if (c.start..c.start + c.len()).contains(&i) => c,
+                _ => match self.chunk_of(i) {
+                    Some(c) => c,
+                    None => continue, // indices come from the scan
+                },
+            };
+            last = Some(chunk);
+            let local = chunk.point_contributor.get(i - chunk.start).copied();
+            if let Some(&id) = local.and_then(|l| chunk.contributors.get(l as usize)) {
+                ids.push((id, score));
+            }
+        }
+        if self.contributor_count() <= 2 * ids.len() {
+            let mut sums = vec![0u64; self.contributor_count()];
+            for (id, score) in ids {
+                if let Some(sum) = sums.get_mut(id as usize) {
+                    *sum += u64::from(score);
+                }
+            }
+            return self.weigh_sums(&sums, weights);
+        }
+        ids.sort_unstable_by_key(|e| e.0);
+        let mut weighed = 0;
+        for run in ids.chunk_by(|a, b| a.0 == b.0) {
+            let Some(who) = self.contributors.address(run[0].0) else { continue };
+            *weights.entry(who).or_default() += run.iter().map(|e| u128::from(e.1)).sum::<u128>();
+            weighed += 1;
+        }
+        weighed
+    }
+
+    /// Adds `sums` (by contributor id, as [`Self::scan`] filled them) to `weights` by address;
+    /// returns how many contributors had a positive sum.
+    fn weigh_sums(&self, sums: &[u64], weights: &mut BTreeMap<Address, u128>) -> u64 {
+        let mut weighed = 0;
+        for (c, &w) in self.contributors.addresses().zip(sums) {
+            if w > 0 {
+                *weights.entry(c).or_default() += u128::from(w);
+                weighed += 1;
+            }
+        }
+        weighed
     }
 }
 
@@ -429,7 +521,10 @@ impl PartialEq for Datanet {
         self.id == other.id
             && self.dim == other.dim
             && self.len() == other.len()
-            && self.points().eq(other.points())
+            && self
+                .points()
+                .map(|(c, s)| (self.contributors.address(c), s))
+                .eq(other.points().map(|(c, s)| (other.contributors.address(c), s)))
     }
 }
 
@@ -477,8 +572,26 @@ pub struct InfluenceResult {
     pub shares: Vec<Share>,
     /// Highest-scoring kept points, best first.
     pub top_points: Vec<ScoredPoint>,
-    /// Points scanned (the work a query did, for gas and statistics).
-    pub points_scanned: u64,
+    /// The work the query did. Depends on the datanets' chunking, unlike everything else.
+    pub work: InfluenceWork,
+}
+
+/// The work a query did, in the units its gas is charged in (`gas::ScoreCharge` bounds each
+/// count before the query runs; a property test checks that it does).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct InfluenceWork {
+    /// Points scored.
+    pub points: u64,
+    /// Per-chunk contributor sums added into a datanet's sums by contributor id (all points
+    /// only). At most one per point: a chunk has no more contributors than points.
+    pub chunk_sums: u64,
+    /// Candidates the work units returned to the global selection: at most `keep` (the larger
+    /// of `top_k` and the top points asked for) per unit.
+    pub candidates: u64,
+    /// Points kept by `top_k`, whose contributors were looked up and summed.
+    pub kept: u64,
+    /// (datanet, contributor) sums added into the weights by address and normalized.
+    pub weighed: u64,
 }
 
 /// A kept point: (score, datanet position in id order, index).
@@ -499,6 +612,41 @@ fn keep_best(candidates: &mut Vec<Candidate>, k: usize) {
     }
 }
 
+/// Keeps the `k` best candidates in their order. Candidates arrive grouped by datanet and
+/// unit, so the kept points' contributors are then looked up chunk after chunk rather than
+/// all over memory; finding the `k`-th best on a copy costs a copy and a pass.
+fn keep_best_in_order(candidates: &mut Vec<Candidate>, k: usize) {
+    if candidates.len() <= k {
+        return;
+    }
+    let mut copy = candidates.clone();
+    keep_best(&mut copy, k);
+    match copy.iter().max_by(|a, b| rank(a, b)) {
+        // The worst kept candidate: everything ranking at or above it (exactly k, as the
+        // order is total) stays.
+        Some(worst) => candidates.retain(|c| rank(c, worst) != Ordering::Greater),
+        None => candidates.clear(),
+    }
+}
+
+/// Most work units a datanet of `points` points of dimension `dim` is scanned in, however it
+/// was batched: a function of sizes alone, so the gas schedule can bound the candidates of a
+/// query before it runs (each unit returns at most `keep`).
+///
+/// Units are runs of at most `per` = max([`CHUNK_POINTS`], [`UNIT_BYTES`] / dim) points of one
+/// chunk; a chunk of `c` points gives `ceil(c / per) <= floor(c / per) + 1` units. Summed over
+/// the chunks: at most `floor(points / per)` plus the number of non-empty chunks, and every
+/// sealed chunk holds at least [`TAIL_BYTES`] of sketches, so there are at most
+/// `points * dim / TAIL_BYTES` of them besides the tail.
+pub fn max_units(points: u64, dim: u64) -> u64 {
+    if points == 0 || dim == 0 {
+        return 0;
+    }
+    let per = (CHUNK_POINTS as u64).max(UNIT_BYTES as u64 / dim);
+    let sealed = points.saturating_mul(dim) / TAIL_BYTES as u64;
+    (points / per).saturating_add(sealed).saturating_add(1)
+}
+
 /// Scores `query` against `datanets` (any order; duplicates rejected). See the module doc.
 pub fn score(
     datanets: &[&Datanet],
@@ -516,50 +664,30 @@ pub fn score_excluding(
     datanets: &[(&Datanet, &[(u32, u32)])],
     query: &InfluenceQuery<'_>,
 ) -> Result<InfluenceResult, InfluenceError> {
-    if datanets.is_empty() {
-        return Err(InfluenceError::NoDatanets);
-    }
-    let mut sorted: Vec<&Datanet> = datanets.iter().map(|(d, _)| *d).collect();
-    sorted.sort_unstable_by_key(|d| d.id);
-    // Sorted, disjoint ranges per datanet.
-    let excluded = |d: &Datanet| -> Vec<(usize, usize)> {
-        let ranges = datanets.iter().filter(|(x, _)| x.id == d.id).flat_map(|(_, r)| r.iter());
-        let merged = crate::ranges::merge(ranges.copied().collect());
-        merged.into_iter().map(|(a, b)| (a as usize, b as usize)).collect()
-    };
-    for pair in sorted.windows(2) {
-        if pair[0].id == pair[1].id {
-            return Err(InfluenceError::DuplicateDatanet(pair[0].id));
-        }
-    }
-    for d in &sorted {
-        if d.dim != query.sketch.len() {
-            return Err(InfluenceError::DimensionMismatch {
-                datanet: d.id,
-                dim: d.dim,
-                query: query.sketch.len(),
-            });
-        }
-    }
-
+    let sorted = checked(datanets, query)?;
     let top_n = query.top_points.min(MAX_TOP_POINTS);
     let keep = query.top_k.map_or(top_n, |k| k.get() as usize);
-    let points_scanned = sorted.iter().map(|d| d.len() as u64).sum();
+    let mut work =
+        InfluenceWork { points: sorted.iter().map(|d| d.len() as u64).sum(), ..Default::default() };
     // Per-contributor weights, keyed by address so merging datanets is order-free.
     let mut weights: BTreeMap<Address, u128> = BTreeMap::new();
     let mut best: Vec<Candidate> = Vec::new();
     for (pos, d) in sorted.iter().enumerate() {
+        let skip = excluded(datanets, d.id);
         // Every point's score counts without top_k; with it, only the kept points' (below).
-        let all = if query.top_k.is_none() { Some(&mut weights) } else { None };
-        let skip = excluded(d);
-        best.append(&mut d.scan(query.sketch, pos as u32, keep.max(top_n), &skip, all));
+        let mut sums =
+            if query.top_k.is_none() { vec![0u64; d.contributor_count()] } else { vec![] };
+        let all = query.top_k.is_none().then_some(&mut sums[..]);
+        let (mut found, added) = d.scan(query.sketch, pos as u32, keep.max(top_n), &skip, all);
+        work.chunk_sums += added;
+        work.candidates += found.len() as u64;
+        best.append(&mut found);
+        work.weighed += d.weigh_sums(&sums, &mut weights);
     }
     if query.top_k.is_some() {
-        keep_best(&mut best, keep);
-        for &(sc, pos, idx) in &best {
-            let c = sorted[pos as usize].contributor(idx);
-            *weights.entry(c).or_default() += u128::from(sc);
-        }
+        keep_best_in_order(&mut best, keep);
+        work.kept = best.len() as u64;
+        work.weighed += weigh_kept(&sorted, &best, &mut weights);
     }
     keep_best(&mut best, top_n);
     best.sort_unstable_by(rank);
@@ -581,7 +709,56 @@ pub fn score_excluding(
             })
             .collect()
     };
-    Ok(InfluenceResult { shares, top_points, points_scanned })
+    Ok(InfluenceResult { shares, top_points, work })
+}
+
+/// The datanets of a query sorted by id, after checking that there is one, none twice, and
+/// that each has the query's dimension.
+fn checked<'d>(
+    datanets: &[(&'d Datanet, &[(u32, u32)])],
+    query: &InfluenceQuery<'_>,
+) -> Result<Vec<&'d Datanet>, InfluenceError> {
+    if datanets.is_empty() {
+        return Err(InfluenceError::NoDatanets);
+    }
+    let mut sorted: Vec<&Datanet> = datanets.iter().map(|(d, _)| *d).collect();
+    sorted.sort_unstable_by_key(|d| d.id);
+    for pair in sorted.windows(2) {
+        if pair[0].id == pair[1].id {
+            return Err(InfluenceError::DuplicateDatanet(pair[0].id));
+        }
+    }
+    for d in &sorted {
+        if d.dim != query.sketch.len() {
+            return Err(InfluenceError::DimensionMismatch {
+                datanet: d.id,
+                dim: d.dim,
+                query: query.sketch.len(),
+            });
+        }
+    }
+    Ok(sorted)
+}
+
+/// The excluded ranges of datanet `id` in a query, sorted and disjoint.
+fn excluded(datanets: &[(&Datanet, &[(u32, u32)])], id: DatanetId) -> Vec<(usize, usize)> {
+    let ranges = datanets.iter().filter(|(x, _)| x.id == id).flat_map(|(_, r)| r.iter());
+    let merged = crate::ranges::merge(ranges.copied().collect());
+    merged.into_iter().map(|(a, b)| (a as usize, b as usize)).collect()
+}
+
+/// Adds the scores of the points kept by `top_k` (grouped by datanet, as
+/// [`keep_best_in_order`] leaves them) to `weights`, by contributor; returns how many
+/// (datanet, contributor) sums it added. Scores are first summed by contributor id, so each
+/// distinct contributor is looked up by address once, not once per point.
+fn weigh_kept(
+    sorted: &[&Datanet],
+    kept: &[Candidate],
+    weights: &mut BTreeMap<Address, u128>,
+) -> u64 {
+    kept.chunk_by(|a, b| a.1 == b.1)
+        .map(|group| sorted[group[0].1 as usize].weigh_points(group, weights))
+        .sum()
 }
 
 #[cfg(test)]

@@ -37,5 +37,6 @@ pub use influence::{
     Datanet, DatanetId, InfluenceError, InfluenceQuery, InfluenceResult, ScoredPoint,
 };
 pub use token_attribution::{
-    MatchedSpan, MergePolicy, TokenAttribution, TokenError, TokenIndex, TokenQuery, TokenWork,
+    MatchedSpan, MergePolicy, SETTLE_BLOCKS, TokenAttribution, TokenError, TokenIndex, TokenQuery,
+    TokenWork, match_work_bound,
 };

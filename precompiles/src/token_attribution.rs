@@ -33,9 +33,11 @@
 //! a naive scan and across segmentations.
 
 mod index;
+mod lcp;
 mod segment;
 
-pub use index::{MergePolicy, TokenIndex};
+pub use index::{MergePolicy, SETTLE_BLOCKS, TokenIndex};
+pub use segment::work_bound as match_work_bound;
 
 use crate::{
     bps::{self, Share},
@@ -117,8 +119,8 @@ pub struct MatchedSpan {
 /// Work done by a query, for gas and statistics.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TokenWork {
-    /// Output positions times segments searched.
-    pub segment_searches: u64,
+    /// Index entries read by span matching, over all segments (see [`TokenIndex::work_bound`]).
+    pub match_reads: u64,
     /// Occurrences enumerated to find holders.
     pub occurrences_visited: u64,
 }
@@ -152,7 +154,7 @@ pub struct Prepared<'a> {
     segments: Vec<(&'a TokenIndex, &'a Segment)>,
     kept: Vec<Kept>,
     max_occurrences: u64,
-    positions: usize,
+    match_reads: u64,
 }
 
 /// Phase one of [`attribute`]: the longest match at every position, the kept spans and their
@@ -164,16 +166,19 @@ pub fn prepare<'a>(
     validate(indices, query)?;
     let segments: Vec<(&TokenIndex, &Segment)> =
         indices.iter().flat_map(|ix| ix.segments().map(move |s| (*ix, s))).collect();
-    let mapped: Vec<Vec<i32>> =
-        segments.par_iter().map(|(_, s)| s.map_query(query.output)).collect();
-    let m = query.output.len();
-    // Match length at every position in every segment. Each entry is a pure function of its
-    // inputs, so the parallel map cannot depend on scheduling.
-    let found: Vec<Vec<u32>> = (0..m)
-        .into_par_iter()
-        .map(|i| mapped.iter().zip(&segments).map(|(q, (_, s))| s.longest_len(&q[i..])).collect())
+    // Matching statistics per segment: each a pure function of its segment and the output, so
+    // running segments in parallel cannot change anything.
+    let found: Vec<(Vec<Match>, u64)> = segments
+        .par_iter()
+        .map(|(_, s)| {
+            let mut reads = 0;
+            let matches = s.matches(query.output, &mut reads);
+            (matches, reads)
+        })
         .collect();
-    let best: Vec<u32> = found.iter().map(|f| f.iter().copied().max().unwrap_or(0)).collect();
+    let m = query.output.len();
+    let best: Vec<u32> =
+        (0..m).map(|i| found.iter().map(|(f, _)| f[i].len).max().unwrap_or(0)).collect();
     let spans: Vec<(usize, u32)> = (0..m)
         .filter(|&i| {
             let len = best[i];
@@ -183,19 +188,20 @@ pub fn prepare<'a>(
         .map(|i| (i, best[i]))
         .collect();
     let kept = spans
-        .into_par_iter()
+        .into_iter()
         .map(|(i, len)| {
-            let rows: Vec<(usize, Match)> = found[i]
+            let rows: Vec<(usize, Match)> = found
                 .iter()
                 .enumerate()
-                .filter(|&(_, &l)| l == len)
-                .map(|(s, _)| (s, segments[s].1.rows_with_prefix(&mapped[s][i..], len as usize)))
+                .filter(|(_, (f, _))| f[i].len == len)
+                .map(|(s, (f, _))| (s, f[i]))
                 .collect();
             let occ = rows.iter().map(|(_, r)| u64::from(r.hi - r.lo)).sum();
             (i, len, occ, rows)
         })
         .collect();
-    Ok(Prepared { segments, kept, max_occurrences: query.max_occurrences, positions: m })
+    let match_reads = found.iter().map(|(_, w)| w).sum();
+    Ok(Prepared { segments, kept, max_occurrences: query.max_occurrences, match_reads })
 }
 
 impl Prepared<'_> {
@@ -218,7 +224,7 @@ impl Prepared<'_> {
         self,
         excluded: impl Fn(DatanetId, DocId) -> bool + Sync,
     ) -> TokenAttribution {
-        let Self { segments, kept, max_occurrences, positions } = self;
+        let Self { segments, kept, max_occurrences, match_reads } = self;
         // Holders of every attributable span, in parallel, sorted and deduplicated.
         let holders: Vec<Vec<Address>> = kept
             .par_iter()
@@ -256,10 +262,7 @@ impl Prepared<'_> {
             spans.push(MatchedSpan { start: start as u32, len, occurrences, holders });
         }
         let credit: Vec<(Address, u128)> = credit.into_iter().collect();
-        let work = TokenWork {
-            segment_searches: (positions * segments.len()) as u64,
-            occurrences_visited: visited,
-        };
+        let work = TokenWork { match_reads, occurrences_visited: visited };
         TokenAttribution { shares: bps::normalize(&credit), spans, work }
     }
 }

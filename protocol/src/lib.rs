@@ -8,14 +8,17 @@
 //! - [`deposit`]: source hashes of deposit transactions.
 //! - [`output_root`]: the commitment the L1 contracts settle on.
 //! - [`contracts`]: `sol!` bindings of the L1 settlement contracts, from the committed artifacts.
+//! - [`rollup`]: `rollup.json`, what ties the L2 chain to its L1 (genesis, windows, addresses).
 
 pub mod config;
 pub mod contracts;
 pub mod deposit;
 pub mod l1_info;
 pub mod output_root;
+pub mod rollup;
 
 pub use config::{ChainConfig, Eip1559Config, HardforkConfig};
 pub use deposit::{l1_info_source_hash, user_deposit_source_hash};
 pub use l1_info::{L1BlockInfo, L1InfoError};
 pub use output_root::output_root_v0;
+pub use rollup::{RollupConfig, RollupConfigError};

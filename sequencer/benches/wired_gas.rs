@@ -125,13 +125,18 @@ impl Bench {
 
     /// The precompile's own time and gas: a call minus the same calldata to no code.
     fn row(&mut self, name: &str, size: &str, to: Address, data: &[u8], base: f64) -> f64 {
-        let (ns, gas) = self.time(to, data, 1500);
-        let (ns0, gas0) = self.time(NO_CODE, data, 300);
-        let (ns, gas) = ((ns - ns0).max(1.0), gas.saturating_sub(gas0).max(1));
-        let per = ns / gas as f64;
+        let (ns, gas, per) = self.measure(to, data);
         let ratio = if base > 0.0 { per / base } else { 1.0 };
         println!("{name:<18} {size:<30} {ns:>13.0} {gas:>12} {per:>8.3} {ratio:>7.2}x");
         per
+    }
+
+    /// Time, gas and ns/gas of a call minus the same calldata sent to no code.
+    fn measure(&mut self, to: Address, data: &[u8]) -> (f64, u64, f64) {
+        let (ns, gas) = self.time(to, data, 1500);
+        let (ns0, gas0) = self.time(NO_CODE, data, 300);
+        let (ns, gas) = ((ns - ns0).max(1.0), gas.saturating_sub(gas0).max(1));
+        (ns, gas, ns / gas as f64)
     }
 }
 
@@ -212,6 +217,148 @@ fn influence(b: &mut Bench, rng: &mut Rng, base: f64) {
     }
 }
 
+/// An adversarial influence datanet family (issue 15).
+struct Adversary {
+    name: &'static str,
+    /// Contributor number of point `i`.
+    owner: fn(usize) -> usize,
+    /// The sketch of point `i`.
+    sketch: Sketch,
+    /// topK (0: all points count).
+    top_k: u32,
+}
+
+/// How a family's sketches score against its query.
+#[derive(Clone, Copy, PartialEq)]
+enum Sketch {
+    /// Random sketches and query.
+    Random,
+    /// Values in 0..128 against an all-ones query: every score positive.
+    Positive,
+    /// Against an all-ones query, scores 1, 2, … 4,096 along every run of 4,096 points: every
+    /// point beats its work unit's running floor.
+    Rising,
+}
+
+const ADVERSARIES: &[Adversary] = &[
+    Adversary {
+        name: "control: 97 in turn, all",
+        owner: |i| i % 97,
+        sketch: Sketch::Random,
+        top_k: 0,
+    },
+    Adversary {
+        name: "control: 97 in turn, top100",
+        owner: |i| i % 97,
+        sketch: Sketch::Random,
+        top_k: 100,
+    },
+    Adversary {
+        name: "4096 in every chunk, all",
+        owner: |i| (i * 7919) % 4096,
+        sketch: Sketch::Random,
+        top_k: 0,
+    },
+    Adversary {
+        name: "65536 random, all",
+        owner: |i| (i.wrapping_mul(0x9E37_79B9) >> 7) % 65_536,
+        sketch: Sketch::Random,
+        top_k: 0,
+    },
+    Adversary { name: "1 per point, all", owner: |i| i, sketch: Sketch::Random, top_k: 0 },
+    Adversary {
+        name: "topK=all, all positive",
+        owner: |i| (i * 7919) % 4096,
+        sketch: Sketch::Positive,
+        top_k: u32::MAX,
+    },
+    Adversary {
+        name: "topK=all, 1 per point",
+        owner: |i| i,
+        sketch: Sketch::Positive,
+        top_k: u32::MAX,
+    },
+    Adversary {
+        name: "topK=8192, all positive",
+        owner: |i| i % 97,
+        sketch: Sketch::Positive,
+        top_k: 8192,
+    },
+    Adversary {
+        name: "top100, rising scores",
+        owner: |i| i % 97,
+        sketch: Sketch::Rising,
+        top_k: 100,
+    },
+];
+
+/// The sketch bytes of point `i` for `kind`.
+fn adversarial_sketch(kind: Sketch, rng: &mut Rng, dim: usize, i: usize) -> Vec<u8> {
+    match kind {
+        Sketch::Random => (0..dim).map(|_| rng.next() as u8).collect(),
+        Sketch::Positive => (0..dim).map(|_| (rng.next() % 128) as u8).collect(),
+        Sketch::Rising => {
+            // dim values summing to t.
+            let t = (i % 4096) + 1;
+            (0..dim).map(|j| (t / dim + usize::from(j < t % dim)) as u8).collect()
+        }
+    }
+}
+
+/// Adversarial influence rows: each family at d64, d256 and d1024 with `bytes` of sketches,
+/// registered one chunk (256 KiB) per `addPoints`, the most chunks a datanet of that size can
+/// have. ecrecover is timed again before every row and the row's ratio is against that time
+/// (the machine's load drifts during a run). `ADVERSARY` (a substring of a family's name) and
+/// `ADVERSARY_DIM` select rows.
+fn influence_adversarial(b: &mut Bench, rng: &mut Rng, bytes: usize) {
+    let only = std::env::var("ADVERSARY").unwrap_or_default();
+    let dims: Vec<usize> = match std::env::var("ADVERSARY_DIM").ok().and_then(|d| d.parse().ok()) {
+        Some(d) => vec![d],
+        None => vec![64, 256, 1024],
+    };
+    for dim in dims {
+        let per_chunk = (256 << 10) / dim;
+        let points = bytes / dim;
+        for adv in ADVERSARIES.iter().filter(|a| a.name.contains(&only)) {
+            let out =
+                b.commit(INFLUENCE_ADDRESS, &I::createDatanetCall { dim: dim as u16 }.abi_encode());
+            let id = I::createDatanetCall::abi_decode_returns(&out).expect("id");
+            for start in (0..points).step_by(per_chunk) {
+                let range = start..(start + per_chunk).min(points);
+                let contributors = range
+                    .clone()
+                    .map(|i| Address::from_word(B256::from(U256::from((adv.owner)(i) + 1))))
+                    .collect();
+                let sketches: Vec<u8> =
+                    range.flat_map(|i| adversarial_sketch(adv.sketch, rng, dim, i)).collect();
+                let call =
+                    I::addPointsCall { datanetId: id, contributors, sketches: sketches.into() };
+                b.commit(INFLUENCE_ADDRESS, &call.abi_encode());
+            }
+            let query: Vec<u8> = match adv.sketch {
+                Sketch::Random => (0..dim).map(|_| rng.next() as u8).collect(),
+                Sketch::Positive | Sketch::Rising => vec![1; dim],
+            };
+            let call = I::scoreCall {
+                datanetIds: vec![id],
+                querySketch: query.into(),
+                topK: adv.top_k,
+                topPoints: 16,
+            };
+            // The first call builds the index version (a cache miss costs time, never gas).
+            b.time(INFLUENCE_ADDRESS, &call.abi_encode(), 1);
+            let (_, _, base) = b.measure(Address::with_last_byte(1), &ecrecover_input());
+            b.row(
+                "score",
+                &format!("{points} x d{dim} {}", adv.name),
+                INFLUENCE_ADDRESS,
+                &call.abi_encode(),
+                base,
+            );
+        }
+    }
+}
+
 fn tokens(b: &mut Bench, rng: &mut Rng, base: f64, sizes: &[(usize, usize)]) {
     let mut id = 0u64;
     for &(total, batch) in sizes {
@@ -283,6 +430,10 @@ fn main() {
     let base = b.row("ecrecover", "0x01", Address::with_last_byte(1), &ecrecover_input(), 0.0);
     if filter.is_empty() || "influence".contains(&filter) {
         influence(&mut b, &mut rng, base);
+    }
+    // Adversarial influence datanets, 64 MiB of sketches each (issue 15).
+    if filter == "adversarial" {
+        influence_adversarial(&mut b, &mut rng, 64 << 20);
     }
     if filter.is_empty() || "tokens".contains(&filter) {
         tokens(&mut b, &mut rng, base, &[(1_000_000, 250_000), (10_000_000, 1_250_000)]);

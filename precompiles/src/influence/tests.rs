@@ -109,7 +109,7 @@ fn all_zero_is_empty_and_errors_are_typed() {
     let q = sketch(1, 64);
     let r = score(&[&d], &InfluenceQuery { sketch: &q, top_k: None, top_points: 4 }).expect("q");
     assert!(r.shares.is_empty() && r.top_points.is_empty());
-    assert_eq!(r.points_scanned, 1);
+    assert_eq!(r.work.points, 1);
     let e = score(&[&d, &d], &InfluenceQuery { sketch: &q, top_k: None, top_points: 4 });
     assert_eq!(e, Err(InfluenceError::DuplicateDatanet(1)));
     let e = score(&[&d], &InfluenceQuery { sketch: &q[..63], top_k: None, top_points: 4 });
@@ -132,10 +132,12 @@ fn points(seed: u64, n: usize, dim: usize) -> (Vec<Address>, Vec<i8>) {
     (owners, sketches)
 }
 
+/// Results of a few queries, without the work (which depends on the chunking).
 fn queries(d: &Datanet, q: &[i8]) -> Vec<InfluenceResult> {
     [None, NonZeroU32::new(1), NonZeroU32::new(37), NonZeroU32::new(1_000_000)]
         .into_iter()
         .map(|top_k| score(&[d], &InfluenceQuery { sketch: q, top_k, top_points: 16 }).expect("q"))
+        .map(|r| InfluenceResult { work: InfluenceWork::default(), ..r })
         .collect()
 }
 

@@ -14,7 +14,10 @@
 //! O(segments + documents), and registering or merging in a clone never touches the
 //! original's segments.
 
-use super::{DocId, MAX_SEGMENT_LEN, TokenError, segment::Segment};
+use super::{
+    DocId, MAX_SEGMENT_LEN, TokenError,
+    segment::{self, Segment},
+};
 use crate::influence::DatanetId;
 use alloy_primitives::Address;
 use std::{collections::BTreeMap, sync::Arc};
@@ -43,7 +46,15 @@ pub struct TokenIndex {
     doc_contributor: Vec<Address>,
     segments: Vec<Entry>,
     tokens: u64,
+    /// Every registered batch in order: (text length, block registered in, documents). What
+    /// the gas schedule may see of the index, unlike `segments`.
+    batches: Vec<(u64, u64, u32)>,
 }
+
+/// Blocks after which a registered batch is priced as merged into the rest of its datanet (see
+/// [`TokenIndex::gas_segments`]). A node has this long to merge it in the background; a node
+/// that has not merges before the query that needs it.
+pub const SETTLE_BLOCKS: u64 = 64;
 
 /// A segment of the index and its merge level in this index.
 #[derive(Debug, Clone)]
@@ -56,7 +67,14 @@ struct Entry {
 impl TokenIndex {
     /// An empty index.
     pub fn new(id: DatanetId, policy: MergePolicy) -> Self {
-        Self { id, policy, doc_contributor: Vec::new(), segments: Vec::new(), tokens: 0 }
+        Self {
+            id,
+            policy,
+            doc_contributor: Vec::new(),
+            segments: Vec::new(),
+            tokens: 0,
+            batches: Vec::new(),
+        }
     }
 
     /// The datanet's id.
@@ -77,6 +95,68 @@ impl TokenIndex {
     /// Current number of segments.
     pub fn segment_count(&self) -> usize {
         self.segments.len()
+    }
+
+    /// The most index entries span matching reads for an output of `m` tokens over this
+    /// index as it is segmented now (the sum of its segments' bounds).
+    pub fn work_bound(&self, m: u64) -> u64 {
+        self.segments().map(|s| s.work_bound(m)).fold(0, u64::saturating_add)
+    }
+
+    /// Text lengths of the segments a query at block `block` is priced for: one segment
+    /// holding every batch registered at least [`SETTLE_BLOCKS`] earlier, and one per younger
+    /// batch. A pure function of the registered batches and the block, so every node charges
+    /// the same gas, however far its background merging has got.
+    ///
+    /// Matching work is subadditive in the segment length (`segment::work_bound` of `x + y`
+    /// never exceeds that of `x` plus that of `y`), so any segmentation that merges at least
+    /// the settled batches into one costs at most what this one is charged; see
+    /// [`Self::within_charge`].
+    pub fn gas_segments(&self, block: u64) -> Vec<u64> {
+        let settled = self.settled(block);
+        let merged: u64 = self.batches[..settled].iter().map(|b| b.0).sum();
+        let young = self.batches[settled..].iter().map(|b| b.0);
+        (merged > 0).then_some(merged).into_iter().chain(young).collect()
+    }
+
+    /// Number of batches registered at least [`SETTLE_BLOCKS`] before `block`.
+    fn settled(&self, block: u64) -> usize {
+        self.batches.partition_point(|b| b.1.saturating_add(SETTLE_BLOCKS) <= block)
+    }
+
+    /// Whether matching over this index as segmented now reads no more than a query at
+    /// `block` is charged for (see [`Self::gas_segments`]; all segments of a datanet are
+    /// priced per read alike, so comparing reads is enough).
+    pub fn within_charge(&self, block: u64) -> bool {
+        let bound = |len: u64| segment::work_bound(1, len);
+        let charged = self.gas_segments(block).into_iter().map(bound).fold(0, u64::saturating_add);
+        self.work_bound(1) <= charged
+    }
+
+    /// Re-segments the index exactly as [`Self::gas_segments`] prices it at `block`: what a
+    /// node does before a query when its background merging is behind.
+    pub fn conform(&mut self, block: u64) -> Result<(), TokenError> {
+        let mut docs: Vec<(DocId, Vec<u32>)> =
+            self.segments().flat_map(Segment::documents).collect();
+        docs.sort_unstable_by_key(|d| d.0);
+        let settled = self.settled(block);
+        let mut groups: Vec<usize> = Vec::with_capacity(1 + self.batches.len() - settled);
+        let settled_docs: usize = self.batches[..settled].iter().map(|b| b.2 as usize).sum();
+        if settled_docs > 0 {
+            groups.push(settled_docs);
+        }
+        groups.extend(self.batches[settled..].iter().map(|b| b.2 as usize));
+        let mut segments = Vec::with_capacity(groups.len());
+        let mut rest = docs.as_slice();
+        for (i, n) in groups.into_iter().enumerate() {
+            let (group, tail) = rest.split_at_checked(n).ok_or(TokenError::IndexBuild)?;
+            let built = Segment::build(group.iter().map(|(id, d)| (*id, d.as_slice())))?;
+            let level = if i == 0 && settled > 0 { 1 } else { 0 };
+            segments.push(Entry { segment: Arc::new(built), level });
+            rest = tail;
+        }
+        self.segments = segments;
+        Ok(())
     }
 
     /// The segments, oldest first.
@@ -102,6 +182,16 @@ impl TokenIndex {
         &mut self,
         docs: &[(Address, &[u32])],
     ) -> Result<DocId, TokenError> {
+        self.add_batch(docs, 0)
+    }
+
+    /// Registers a batch as one new segment without merging, recording the block it was
+    /// registered in (which [`Self::gas_segments`] prices by).
+    pub fn add_batch(
+        &mut self,
+        docs: &[(Address, &[u32])],
+        block: u64,
+    ) -> Result<DocId, TokenError> {
         if docs.is_empty() {
             return Err(TokenError::NoDocuments);
         }
@@ -116,6 +206,7 @@ impl TokenIndex {
         let ids = (first as DocId..).zip(docs.iter().map(|(_, d)| *d));
         let segment = Segment::build(ids)?;
         self.tokens += segment.tokens() as u64;
+        self.batches.push((segment.text_len() as u64, block, docs.len() as u32));
         self.doc_contributor.extend(docs.iter().map(|(c, _)| *c));
         self.segments.push(Entry { segment: Arc::new(segment), level: 0 });
         Ok(first as DocId)

@@ -10,8 +10,18 @@
 //! leave 0 free for the separator that ends every document. A query token that the segment has
 //! never seen maps to [`ABSENT`], which equals no text value, and the separator equals no query
 //! value, so a match never crosses a document boundary.
+//!
+//! Queries compute *matching statistics* (for every output position, the longest match and the
+//! SA rows of its occurrences) in one left-to-right pass, as a compressed-suffix-tree walk does
+//! with suffix links: with `isa` (inverse suffix array) and the LCP array, the rows of
+//! `o[i+1..i+L]` are found from those of `o[i..i+L]` without comparing a token, and extending a
+//! match by one token is a binary search on that token alone. So a query reads
+//! O(m · log n) entries whatever the corpus and output look like (see [`Segment::matches`] and
+//! [`work_bound`]); comparing whole suffixes, as a plain binary search does, costs up to the
+//! match length per probe, and an output repeating one token against documents repeating it
+//! made that quadratic.
 
-use super::{DocId, TokenError};
+use super::{DocId, TokenError, lcp::Lcp};
 use libsais::SuffixArrayConstruction;
 
 /// Dense id of a query token that does not occur in the segment.
@@ -35,6 +45,9 @@ pub(super) struct Match {
 pub(super) struct Segment {
     text: Vec<i32>,
     sa: Vec<u32>,
+    /// Inverse of `sa`: the row of the suffix at each text offset.
+    isa: Vec<u32>,
+    lcp: Lcp,
     /// Sorted distinct tokens.
     vocab: Vec<u32>,
     /// `vocab.len() + 2` entries; `first[c]..first[c + 1]` are the rows starting with `c`.
@@ -100,7 +113,12 @@ impl Segment {
         for c in 1..first.len() {
             first[c] += first[c - 1];
         }
-        Ok(Self { text, sa, vocab, first, doc_starts, doc_ids })
+        let mut isa = vec![0u32; sa.len()];
+        for (row, &p) in sa.iter().enumerate() {
+            isa[p as usize] = row as u32;
+        }
+        let lcp = Lcp::build(&text, &sa, &isa);
+        Ok(Self { text, sa, isa, lcp, vocab, first, doc_starts, doc_ids })
     }
 
     /// Tokens indexed (separators excluded).
@@ -121,57 +139,119 @@ impl Segment {
         })
     }
 
-    /// The query in this segment's dense ids.
-    pub(super) fn map_query(&self, output: &[u32]) -> Vec<i32> {
-        output
-            .iter()
-            .map(|t| self.vocab.binary_search(t).map_or(ABSENT, |r| r as i32 + 1))
-            .collect()
+    /// Dense id of an output token (a binary search in the vocabulary).
+    fn dense(&self, token: u32, work: &mut u64) -> i32 {
+        *work += bits(self.vocab.len() as u64);
+        self.vocab.binary_search(&token).map_or(ABSENT, |r| r as i32 + 1)
     }
 
-    /// SA rows of the suffixes starting with dense id `c`.
-    fn bucket(&self, c: i32) -> &[u32] {
+    /// Rows `first[c]..first[c + 1]` of the suffixes starting with dense id `c` (empty for the
+    /// separator and for [`ABSENT`]).
+    fn bucket(&self, c: i32) -> (u32, u32) {
         let c = usize::try_from(c).unwrap_or(0);
         match (self.first.get(c), self.first.get(c + 1)) {
-            (Some(&lo), Some(&hi)) if c > 0 => self.sa.get(lo as usize..hi as usize).unwrap_or(&[]),
-            _ => &[],
+            (Some(&lo), Some(&hi)) if c > 0 => (lo, hi),
+            _ => (0, 0),
         }
     }
 
-    /// Length of the longest prefix of `q` (dense ids) that occurs in the segment.
+    /// Matching statistics of `output`: for every position `i`, the longest `o[i..i+len]` that
+    /// occurs in the segment and the SA rows `lo..hi` of its occurrences (`len = 0`: none).
+    /// Adds the entries read to `work`, which never exceeds [`work_bound`].
     ///
-    /// One binary search for the insertion point of `q` among the suffixes that start with
-    /// `q[0]`: the suffix sharing the longest prefix with `q` is next to it.
-    pub(super) fn longest_len(&self, q: &[i32]) -> u32 {
-        // A token the segment lacks ends every match; separators (0) never equal a query id.
+    /// Invariant at the top of the loop: `lo..hi` are the rows of `o[i..i+len]`. Extending by
+    /// one token keeps the rows whose next token is `o[i+len]` (all rows share `len` tokens, so
+    /// they are sorted by that one). Moving to `i+1`: the suffix one past any occurrence starts
+    /// with `o[i+1..i+len]`, its row is `isa[sa[lo] + 1]`, and the rows sharing `len - 1`
+    /// tokens with it are the widest LCP interval around it ([`Lcp`]). `len` grows by at most
+    /// `2m` in total, since it shrinks by one per step.
+    pub(super) fn matches(&self, output: &[u32], work: &mut u64) -> Vec<Match> {
+        let m = output.len();
+        let q: Vec<i32> = output.iter().map(|&t| self.dense(t, work)).collect();
+        let mut out = Vec::with_capacity(m);
+        let (mut len, mut lo, mut hi) = (0usize, 0u32, 0u32);
+        for i in 0..m {
+            if len == 0 {
+                (lo, hi) = self.bucket(q[i]);
+                *work += 1;
+                len = usize::from(lo < hi);
+            }
+            while len > 0 && i + len < m && q[i + len] > 0 {
+                let (a, b) = self.narrow(lo, hi, len, q[i + len], work);
+                if a == b {
+                    break;
+                }
+                (lo, hi, len) = (a, b, len + 1);
+            }
+            out.push(if len == 0 { Match::default() } else { Match { len: len as u32, lo, hi } });
+            if len < 2 {
+                len = 0;
+                continue;
+            }
+            // The occurrence at row `lo` is followed by at least `len` query tokens and a
+            // separator, so `p` is inside the text.
+            let p = self.sa.get(lo as usize).map_or(0, |&p| p as usize + 1);
+            let row = self.isa.get(p).copied().unwrap_or(0) as usize;
+            *work += 2;
+            len -= 1;
+            lo = self.lcp.prev_less(row, len as u32, work) as u32;
+            hi = self.lcp.next_less(row, len as u32, work) as u32;
+        }
+        out
+    }
+
+    /// The rows of `lo..hi` (all sharing their first `depth` tokens) whose token at `depth` is
+    /// `c`: two binary searches on that single token.
+    fn narrow(&self, lo: u32, hi: u32, depth: usize, c: i32, work: &mut u64) -> (u32, u32) {
+        // Past the text end reads as a separator (never, by the invariant; no panic either way).
+        let key = |r: u32| {
+            let p = self.sa.get(r as usize).map_or(0, |&p| p as usize);
+            self.text.get(p + depth).copied().unwrap_or(0)
+        };
+        let first = search(lo, hi, |r| key(r) < c, work);
+        let last = search(first, hi, |r| key(r) <= c, work);
+        (first, last)
+    }
+
+    /// The most entries [`Self::matches`] reads for an output of `m` tokens (a count, not a
+    /// time; the gas schedule charges for it).
+    pub(super) fn work_bound(&self, m: u64) -> u64 {
+        work_bound(m, self.text.len() as u64)
+    }
+
+    /// Length of the longest prefix of `q` (dense ids) that occurs in the segment, by whole
+    /// suffix comparisons: the reference [`Self::matches`] is tested against.
+    #[cfg(test)]
+    fn longest_len(&self, q: &[i32]) -> u32 {
         let pat = &q[..q.iter().position(|&c| c <= 0).unwrap_or(q.len())];
         let Some(&c0) = pat.first() else { return 0 };
-        let rows = self.bucket(c0);
+        let (lo, hi) = self.bucket(c0);
+        let rows = &self.sa[lo as usize..hi as usize];
         let at = rows.partition_point(|&p| self.suffix(p) < pat);
         let lcp = |row: Option<&u32>| row.map_or(0, |&p| common_prefix(self.suffix(p), pat));
         let below = at.checked_sub(1).and_then(|r| rows.get(r));
         lcp(rows.get(at)).max(lcp(below)) as u32
     }
 
-    /// SA rows whose suffixes start with `q[..len]` (`len >= 1`), as absolute `lo..hi`.
-    pub(super) fn rows_with_prefix(&self, q: &[i32], len: usize) -> Match {
-        let Some(pat) = q.get(..len).filter(|p| !p.is_empty()) else { return Match::default() };
-        let rows = self.bucket(pat[0]);
+    /// SA rows whose suffixes start with `q[..len]`, by whole prefix comparisons (reference).
+    #[cfg(test)]
+    fn rows_with_prefix(&self, q: &[i32], len: usize) -> (u32, u32) {
+        let pat = &q[..len];
+        let (lo, hi) = self.bucket(pat[0]);
+        let rows = &self.sa[lo as usize..hi as usize];
         let l = rows.partition_point(|&p| self.prefix(p, len) < pat);
-        let u = l + gallop(&rows[l..], |p| self.prefix(p, len) <= pat);
-        // `rows` is a subslice of `sa` starting at first[pat[0]].
-        let base = self.first.get(pat[0] as usize).copied().unwrap_or(0);
-        Match { len: len as u32, lo: base + l as u32, hi: base + u as u32 }
+        let u = rows.partition_point(|&p| self.prefix(p, len) <= pat);
+        (lo + l as u32, lo + u as u32)
     }
 
     /// The suffix of the text at `pos`.
-    #[inline]
+    #[cfg(test)]
     fn suffix(&self, pos: u32) -> &[i32] {
         self.text.get(pos as usize..).unwrap_or(&[])
     }
 
     /// The first `n` dense ids of the suffix at `pos` (fewer at the end of the text).
-    #[inline]
+    #[cfg(test)]
     fn prefix(&self, pos: u32, n: usize) -> &[i32] {
         let p = pos as usize;
         self.text.get(p..(p + n).min(self.text.len())).unwrap_or(&[])
@@ -188,21 +268,43 @@ impl Segment {
     }
 }
 
-/// Length of the common prefix of two slices.
-fn common_prefix(a: &[i32], b: &[i32]) -> usize {
-    a.iter().zip(b).take_while(|(x, y)| x == y).count()
+/// Bits of `n` (`ceil(log2(n + 1))`): the most probes of a binary search over `n` rows.
+pub(super) fn bits(n: u64) -> u64 {
+    u64::from(u64::BITS - n.leading_zeros())
 }
 
-/// Number of leading rows satisfying `pred` (which must be true then false), found by
-/// doubling steps from the front: cheap when the answer is small compared with `rows`.
-fn gallop(rows: &[u32], pred: impl Fn(u32) -> bool) -> usize {
-    let mut bound = 1;
-    while bound < rows.len() && pred(rows[bound]) {
-        bound *= 2;
+/// First row of `lo..hi` where `pred` (true, then false) is false, counting two reads (SA and
+/// text) per probe.
+fn search(mut lo: u32, mut hi: u32, pred: impl Fn(u32) -> bool, work: &mut u64) -> u32 {
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        *work += 2;
+        if pred(mid) { lo = mid + 1 } else { hi = mid }
     }
-    let lo = bound / 2;
-    let hi = bound.min(rows.len());
-    lo + rows[lo..hi].partition_point(|&p| pred(p))
+    lo
+}
+
+/// The most entries [`Segment::matches`] reads for `m` output tokens against a segment of
+/// `text_len` entries (whose LCP tree has `depth` levels):
+///
+/// ```text
+/// per position   vocabulary search bits(text_len) + bucket 1 + move 2
+///                + widening 2·(2·BLOCK + 2·depth)                (both ends of the interval)
+/// per extension  2 binary searches × 2 reads × bits(text_len)    at most 3m extensions:
+///                                                                2m that succeed, m that stop
+/// ```
+pub fn work_bound(m: u64, text_len: u64) -> u64 {
+    let b = bits(text_len);
+    let depth = super::lcp::depth(text_len as usize);
+    let per_position = b + 3 + 2 * (2 * super::lcp::BLOCK as u64 + 2 * depth);
+    let per_extension = 4 * b;
+    m.saturating_mul(per_position.saturating_add(3 * per_extension))
+}
+
+/// Length of the common prefix of two slices.
+#[cfg(test)]
+fn common_prefix(a: &[i32], b: &[i32]) -> usize {
+    a.iter().zip(b).take_while(|(x, y)| x == y).count()
 }
 
 /// Sorted distinct tokens.
@@ -246,19 +348,64 @@ mod tests {
         }
     }
 
+    fn matches(s: &Segment, output: &[u32]) -> Vec<Match> {
+        s.matches(output, &mut 0)
+    }
+
     #[test]
     fn matches_stop_at_document_boundaries() {
         let s = build(&[&[1, 2, 3], &[4, 5]]);
-        let q = s.map_query(&[2, 3, 4, 5]);
-        assert_eq!(s.longest_len(&q), 2);
-        let q = s.map_query(&[1, 2, 3, 9]);
-        assert_eq!(s.longest_len(&q), 3);
-        let m = s.rows_with_prefix(&q, 3);
-        assert_eq!(m.hi - m.lo, 1);
-        assert_eq!(s.longest_len(&s.map_query(&[9, 1])), 0);
-        let m = s.rows_with_prefix(&s.map_query(&[5]), 1);
+        let got: Vec<u32> = matches(&s, &[2, 3, 4, 5]).iter().map(|m| m.len).collect();
+        assert_eq!(got, vec![2, 1, 2, 1]);
+        let m = matches(&s, &[1, 2, 3, 9]);
+        assert_eq!(m.iter().map(|m| m.len).collect::<Vec<_>>(), vec![3, 2, 1, 0]);
+        assert_eq!(m[0].hi - m[0].lo, 1);
+        assert_eq!(matches(&s, &[9, 1])[0].len, 0);
+        let m = matches(&s, &[5])[0];
         assert_eq!(s.occurrence_docs(m.lo, m.hi).collect::<Vec<_>>(), vec![1]);
-        let m = s.rows_with_prefix(&s.map_query(&[2, 3]), 1);
+        let m = matches(&s, &[2, 3])[0];
         assert_eq!(s.occurrence_docs(m.lo, m.hi).collect::<Vec<_>>(), vec![0]);
+    }
+
+    /// xorshift64: deterministic pseudo-random corpora.
+    fn rng(seed: u64) -> impl FnMut() -> u64 {
+        let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        }
+    }
+
+    /// Matching statistics equal whole-suffix binary searches, and the reads stay within
+    /// [`work_bound`], on random and on adversarial (repeated-token) corpora and outputs.
+    #[test]
+    fn matching_statistics_equal_the_reference_within_the_bound() {
+        for seed in 0..40u64 {
+            let mut next = rng(seed);
+            let alphabet = [1, 2, 3, 5, 40][seed as usize % 5];
+            let docs: Vec<Vec<u32>> = (0..1 + next() % 12)
+                .map(|_| {
+                    let len = 1 + (next() % if seed % 3 == 0 { 200 } else { 20 }) as usize;
+                    (0..len).map(|_| (next() % alphabet) as u32).collect()
+                })
+                .collect();
+            let refs: Vec<&[u32]> = docs.iter().map(|d| d.as_slice()).collect();
+            let s = build(&refs);
+            let m = 1 + (next() % 300) as usize;
+            let output: Vec<u32> = (0..m).map(|_| (next() % (alphabet + 1)) as u32).collect();
+            let mut work = 0;
+            let got = s.matches(&output, &mut work);
+            assert!(work <= s.work_bound(m as u64), "seed {seed}: {work} > bound");
+            let q: Vec<i32> = output.iter().map(|&t| s.dense(t, &mut 0)).collect();
+            for (i, g) in got.iter().enumerate() {
+                let len = s.longest_len(&q[i..]);
+                assert_eq!(g.len, len, "seed {seed} position {i}");
+                if len > 0 {
+                    assert_eq!((g.lo, g.hi), s.rows_with_prefix(&q[i..], len as usize));
+                }
+            }
+        }
     }
 }

@@ -5,5 +5,7 @@
 mod common;
 mod determinism;
 mod influence_ref;
+mod influence_work;
 mod props;
 mod token_ref;
+mod token_work;

@@ -405,7 +405,13 @@ fn score(
         };
         metas.push(meta);
     }
-    let points: u64 = metas.iter().map(|m| u64::from(m.points)).sum();
+    let sizes: Vec<gas::ScoredDatanet> = metas
+        .iter()
+        .map(|m| gas::ScoredDatanet {
+            points: u64::from(m.points),
+            contributors: u64::from(m.contributors),
+        })
+        .collect();
     let dim = metas.first().map(|m| u64::from(m.dim)).unwrap_or_default();
     let excluded_counts =
         ids.iter().map(|id| ctx.excluded_count(*id)).collect::<Result<Vec<_>, _>>()?;
@@ -414,11 +420,8 @@ fn score(
         .fold(datasets::QUERY_READS_PER_DATANET * ids.len() as u64, |sum, n| {
             sum.saturating_add(*n)
         });
-    let weighed = match top_k {
-        0 => metas.iter().map(|m| u64::from(m.contributors)).sum(),
-        k => u64::from(k).min(points),
-    };
-    let gas = gas::score_gas(ids.len() as u64, points, dim, weighed)
+    // From the records and the arguments only: the same on every node, cached index or not.
+    let gas = gas::score_gas(&sizes, dim, top_k, u64::from(top_points))
         .saturating_add(reads.saturating_mul(SLOT_READ_GAS))
         .saturating_add(if record { 2 * SLOT_WRITE_GAS } else { 0 });
     if gas > limit {

@@ -5,7 +5,12 @@
 //! [`super::datasets`]). A query reads the datanet's suffix-array index from the version cache,
 //! keyed by the chain value that commits to every batch, so the result depends only on state.
 //! A new batch becomes a new segment at once; merging segments (which never changes a result)
-//! happens on a background thread that swaps the merged index in under the same key.
+//! happens on a background thread that swaps the merged index in under the same key. Gas never
+//! depends on how far that has got: a query is priced for the segmentation
+//! `TokenIndex::gas_segments` derives from the batches and the block (batches older than
+//! `SETTLE_BLOCKS` merged into one), and a node whose merging is behind re-segments to that
+//! shape before the query runs (`TokenIndex::conform`), so a query never does more work than it
+//! paid for.
 //!
 //! Storage layout (keccak256 of the concatenated parts):
 //! ```text
@@ -14,8 +19,8 @@
 //! keccak(id, "batches")              number of batches
 //! keccak(id, "chain") + b            chain value after batch b
 //! code of batch_address(0x…0A02, id, b)
-//!                                    0x00 ‖ per document: contributor (20 bytes)
-//!                                    ‖ length (u32 BE) ‖ tokens (u32 BE each)
+//!                                    0x00 ‖ block registered in (u64 BE) ‖ per document:
+//!                                    contributor (20 bytes) ‖ length (u32 BE) ‖ tokens (u32 BE each)
 //! ```
 
 use super::{
@@ -41,20 +46,15 @@ const MAX_QUERY_DATANETS: usize = 64;
 /// Bytes of a document's header in a batch: contributor and length.
 const DOC_HEADER: usize = 24;
 
-/// Datanets up to this many tokens are merged into one segment in the background; larger
-/// ones are merged level by level (the LSM policy), which bounds the rewriting per token.
-const FULL_MERGE_TOKENS: u64 = 32_000_000;
+/// Bytes of a batch's header: the block it was registered in.
+const BATCH_HEADER: usize = 8;
 
-/// `index` with its segments merged as far as the policy goes (into one up to
-/// [`FULL_MERGE_TOKENS`], level by level above), or `None` if nothing merges.
+/// `index` with all its segments merged into one (what the gas schedule assumes of the batches
+/// older than `SETTLE_BLOCKS`, see `TokenIndex::gas_segments`), or `None` if there is nothing
+/// to merge or the text exceeds one segment's limit.
 fn merged(index: &TokenIndex) -> Option<TokenIndex> {
     let mut merged = index.clone();
-    if merged.token_count() <= FULL_MERGE_TOKENS {
-        // Cannot fail below the segment size limit; on failure the index stays as it was.
-        let _ = merged.compact();
-    } else {
-        merged.maintain();
-    }
+    merged.compact().ok()?;
     (merged.segment_count() < index.segment_count()).then_some(merged)
 }
 
@@ -134,18 +134,20 @@ pub fn token_precompile(versions: Arc<TokenVersions>) -> DynPrecompile {
     })
 }
 
-/// A batch's payload: its documents, each with its contributor and length.
+/// A batch's payload: the block it was registered in, then its documents, each with its
+/// contributor and length.
 impl Versioned for TokenIndex {
     fn extend(&mut self, payload: &[u8]) -> Result<(), String> {
-        let docs = decode_batch(payload).ok_or("token batch does not decode")?;
+        let (block, docs) = decode_batch(payload).ok_or("token batch does not decode")?;
         let refs: Vec<(Address, &[u32])> = docs.iter().map(|(a, t)| (*a, t.as_slice())).collect();
-        self.add_documents_unmerged(&refs).map(|_| ()).map_err(|e| e.to_string())
+        self.add_batch(&refs, block).map(|_| ()).map_err(|e| e.to_string())
     }
 }
 
-fn encode_batch(docs: &[(Address, &[u32])]) -> Vec<u8> {
+fn encode_batch(block: u64, docs: &[(Address, &[u32])]) -> Vec<u8> {
     let tokens: usize = docs.iter().map(|(_, d)| d.len()).sum();
-    let mut out = Vec::with_capacity(docs.len() * DOC_HEADER + 4 * tokens);
+    let mut out = Vec::with_capacity(BATCH_HEADER + docs.len() * DOC_HEADER + 4 * tokens);
+    out.extend_from_slice(&block.to_be_bytes());
     for (contributor, doc) in docs {
         out.extend_from_slice(contributor.as_slice());
         out.extend_from_slice(&(doc.len() as u32).to_be_bytes());
@@ -156,7 +158,11 @@ fn encode_batch(docs: &[(Address, &[u32])]) -> Vec<u8> {
     out
 }
 
-fn decode_batch(mut payload: &[u8]) -> Option<Vec<(Address, Vec<u32>)>> {
+/// A decoded batch: the block it was registered in and its documents.
+type Batch = (u64, Vec<(Address, Vec<u32>)>);
+
+fn decode_batch(payload: &[u8]) -> Option<Batch> {
+    let (block, mut payload) = payload.split_first_chunk::<BATCH_HEADER>()?;
     let mut docs = Vec::new();
     while !payload.is_empty() {
         let (header, rest) = payload.split_at_checked(DOC_HEADER)?;
@@ -166,7 +172,7 @@ fn decode_batch(mut payload: &[u8]) -> Option<Vec<(Address, Vec<u32>)>> {
         docs.push((Address::from_slice(&header[..20]), tokens.collect()));
         payload = rest;
     }
-    Some(docs)
+    Some((u64::from_be_bytes(*block), docs))
 }
 
 /// Builds the newest index of every token datanet in `state` (merged as the policy asks);
@@ -266,6 +272,33 @@ impl Ctx<'_, '_> {
         versions.merge_later(id, head, &index);
         Ok(index)
     }
+
+    /// `index` re-segmented as a query at `block` is priced (see the module doc): only when
+    /// the background merge is late, which a node keeping up never sees. The result is cached
+    /// under the same version, like a background merge.
+    fn conform(
+        &mut self,
+        id: u64,
+        index: &TokenIndex,
+        block: u64,
+    ) -> Result<Arc<TokenIndex>, PrecompileError> {
+        let started = std::time::Instant::now();
+        let mut conformed = index.clone();
+        conformed
+            .conform(block)
+            .map_err(|e| PrecompileError::Fatal(format!("token datanet {id}: {e}")))?;
+        tracing::warn!(
+            target: "precompiles",
+            datanet = id,
+            segments = format!("{} -> {}", index.segment_count(), conformed.segment_count()),
+            ms = started.elapsed().as_millis() as u64,
+            "token index merged before a query (background merge late)"
+        );
+        let conformed = Arc::new(conformed);
+        let (_, head) = self.batches(id)?;
+        self.with.versions.insert(id, head, conformed.clone());
+        Ok(conformed)
+    }
 }
 
 fn run(versions: &Arc<TokenVersions>, input: PrecompileInput<'_>) -> PrecompileResult {
@@ -335,7 +368,7 @@ fn dispatch(
                 Ok(d) => d,
                 Err(data) => return Ok(Outcome::Revert(DECODE_GAS, data)),
             };
-            let payload_len = (docs.len() * DOC_HEADER + 4 * tokens.len()) as u64;
+            let payload_len = (BATCH_HEADER + docs.len() * DOC_HEADER + 4 * tokens.len()) as u64;
             // New slot: the chain value; rewritten: meta, batch count.
             let gas = gas::add_documents_gas(docs.len() as u64, tokens.len() as u64)
                 .saturating_add(datasets::store_gas(payload_len))
@@ -357,10 +390,14 @@ fn dispatch(
                 return Ok(error(gas, T::BatchTooLarge {}));
             }
             let (batch, prev) = ctx.batches(c.datanetId)?;
-            ctx.store_batch(c.datanetId, batch, prev, &encode_batch(&docs))?;
+            let block = ctx.input.internals.block_number().saturating_to::<u64>();
+            ctx.store_batch(c.datanetId, batch, prev, &encode_batch(block, &docs))?;
             meta.docs = first_doc.saturating_add(docs.len() as u32);
             meta.tokens = meta.tokens.saturating_add(tokens.len() as u64);
             ctx.sstore(slot_key(&[&id_word(c.datanetId), b"meta"]), meta.encode())?;
+            // Index the batch now (paid for by its per-token gas) and start merging it, so the
+            // merge is done long before the gas schedule assumes it.
+            ctx.load(c.datanetId, &meta)?;
             ctx.log(
                 T::DocumentsAdded {
                     datanetId: c.datanetId,
@@ -458,7 +495,6 @@ fn attribute(
         };
         metas.push(meta);
     }
-    let corpus: Vec<u64> = metas.iter().map(|m| m.tokens).collect();
     let excluded_counts =
         ids.iter().map(|id| ctx.excluded_count(*id)).collect::<Result<Vec<_>, _>>()?;
     let reads = excluded_counts
@@ -466,16 +502,25 @@ fn attribute(
         .fold(datasets::QUERY_READS_PER_DATANET * ids.len() as u64, |sum, n| {
             sum.saturating_add(*n)
         });
-    let mut gas = gas::attribute_gas(output_tokens.len() as u64, &corpus)
+    // Priced for the segmentation the batches and the block determine, whatever this node's
+    // merging has done (see the module doc).
+    let block = ctx.input.internals.block_number().saturating_to::<u64>();
+    let mut indices = Vec::with_capacity(ids.len());
+    for (id, meta) in ids.iter().zip(&metas) {
+        indices.push(ctx.load(*id, meta)?);
+    }
+    let segments: Vec<Vec<u64>> = indices.iter().map(|ix| ix.gas_segments(block)).collect();
+    let mut gas = gas::attribute_gas(output_tokens.len() as u64, &segments)
         .saturating_add(reads.saturating_mul(SLOT_READ_GAS))
         .saturating_add(if record { 2 * SLOT_WRITE_GAS } else { 0 });
     if gas > limit {
         return Ok(Outcome::OutOfGas);
     }
-    let mut indices = Vec::with_capacity(ids.len());
     let mut excluded = std::collections::BTreeMap::new();
-    for ((id, meta), count) in ids.iter().zip(&metas).zip(excluded_counts) {
-        indices.push(ctx.load(*id, meta)?);
+    for ((id, index), count) in ids.iter().zip(indices.iter_mut()).zip(excluded_counts) {
+        if !index.within_charge(block) {
+            *index = ctx.conform(*id, index, block)?;
+        }
         let merged = ol_precompiles::ranges::merge(ctx.excluded(*id, count)?);
         excluded.insert(*id, merged);
     }
@@ -536,12 +581,13 @@ mod tests {
             })
             .collect();
         let refs: Vec<(Address, &[u32])> = docs.iter().map(|(a, d)| (*a, d.as_slice())).collect();
-        let decoded = decode_batch(&encode_batch(&refs[..3])).expect("decodes");
-        assert_eq!(decoded, docs[..3].to_vec());
-        assert!(decode_batch(&encode_batch(&refs[..3])[..30]).is_none(), "truncated");
+        let decoded = decode_batch(&encode_batch(9, &refs[..3])).expect("decodes");
+        assert_eq!(decoded, (9, docs[..3].to_vec()));
+        assert!(decode_batch(&encode_batch(9, &refs[..3])[..38]).is_none(), "truncated");
+        assert!(decode_batch(&[0; 7]).is_none(), "no header");
 
         // One batch per document: twelve segments.
-        let mut source = Batches(refs.iter().map(|d| data_code(&encode_batch(&[*d]))).collect());
+        let mut source = Batches(refs.iter().map(|d| data_code(&encode_batch(0, &[*d]))).collect());
         let versions = Arc::new(TokenVersions::default());
         let empty = || Ok(TokenIndex::new(1, MergePolicy::default()));
         let index = versions.versions.resolve(&mut source, 1, 12, empty).expect("resolve");
