@@ -6,6 +6,7 @@
 //! - [`config`]: the chain's consensus parameters (chain id, hardforks, EIP-1559, gas limit).
 //! - [`l1_info`]: the L1-attributes deposit that opens every L2 block.
 //! - [`deposit`]: source hashes of deposit transactions.
+//! - [`epoch`]: which L1 block an L2 block builds on (OP's epoch and drift rules).
 //! - [`output_root`]: the commitment the L1 contracts settle on.
 //! - [`contracts`]: `sol!` bindings of the L1 settlement contracts, from the committed artifacts.
 //! - [`rollup`]: `rollup.json`, what ties the L2 chain to its L1 (genesis, windows, addresses).
@@ -13,6 +14,7 @@
 pub mod config;
 pub mod contracts;
 pub mod deposit;
+pub mod epoch;
 pub mod l1_info;
 pub mod output_root;
 pub mod rollup;

@@ -35,6 +35,20 @@ pub struct Cli {
     /// Block gas limit of the dev genesis.
     #[arg(long = "gas-limit", env = "OL_GAS_LIMIT")]
     pub gas_limit: Option<u64>,
+    /// L1 JSON-RPC endpoint to sequence on (origins, deposits). Needs --rollup.config.
+    #[arg(long = "l1.rpc", env = "OL_L1_RPC", value_name = "URL", requires = "rollup_config")]
+    pub l1_rpc: Option<String>,
+    /// The rollup configuration (`rollup.json`) tying this chain to its L1.
+    #[arg(
+        long = "rollup.config",
+        env = "OL_ROLLUP_CONFIG",
+        value_name = "FILE",
+        requires = "l1_rpc"
+    )]
+    pub rollup_config: Option<PathBuf>,
+    /// How often the L1 head is polled.
+    #[arg(long = "l1.poll-interval", env = "OL_L1_POLL_INTERVAL", value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
+    pub l1_poll_interval: Duration,
     /// HTTP (and WebSocket) listen address.
     #[command(flatten)]
     pub http: HttpArgs,
@@ -166,6 +180,19 @@ pub struct NodeConfig {
     pub rpc: RpcConfig,
     /// JSON logs.
     pub log_json: bool,
+    /// The L1 to sequence on, if any.
+    pub l1: Option<L1Config>,
+}
+
+/// Where the L1 is and how the chain ties to it.
+#[derive(Debug, Clone)]
+pub struct L1Config {
+    /// L1 JSON-RPC URL.
+    pub rpc: String,
+    /// The parsed and validated `rollup.json`.
+    pub rollup: ol_protocol::RollupConfig,
+    /// L1 poll interval.
+    pub poll_interval: Duration,
 }
 
 impl NodeConfig {
@@ -185,6 +212,7 @@ impl NodeConfig {
             allow_unprotected: false,
             rpc: RpcConfig::default(),
             log_json: false,
+            l1: None,
         }
     }
 }
@@ -296,12 +324,29 @@ impl Cli {
         if self.txpool.price_bump == 0 {
             eyre::bail!("--txpool.price-bump must be at least 1 percent");
         }
-        let mining = match (self.dev, self.block_time) {
-            (_, Some(every)) => MiningMode::Interval(every),
-            (true, None) => MiningMode::Instant,
-            (false, None) => MiningMode::Interval(Duration::from_secs(1)),
+        let l1 = match (&self.l1_rpc, &self.rollup_config) {
+            (Some(rpc), Some(path)) => {
+                if self.dev {
+                    eyre::bail!("--dev uses a fixed L1 origin; drop it to sequence on --l1.rpc");
+                }
+                let bytes = std::fs::read(path)
+                    .map_err(|e| eyre::eyre!("rollup config {}: {e}", path.display()))?;
+                let rollup = ol_protocol::RollupConfig::from_json(&bytes)
+                    .map_err(|e| eyre::eyre!("{}: {e}", path.display()))?;
+                Some(L1Config { rpc: rpc.clone(), rollup, poll_interval: self.l1_poll_interval })
+            }
+            _ => None,
+        };
+        let mining = match (self.dev, self.block_time, &l1) {
+            // On an L1 the block time is the rollup's; the tick only decides how soon after its
+            // time a block is built.
+            (_, _, Some(_)) => MiningMode::FollowL1(Duration::from_millis(100)),
+            (_, Some(every), None) => MiningMode::Interval(every),
+            (true, None, None) => MiningMode::Instant,
+            (false, None, None) => MiningMode::Interval(Duration::from_secs(1)),
         };
         Ok(NodeConfig {
+            l1,
             dev: self.dev,
             datadir: self.datadir,
             chain: self.chain,

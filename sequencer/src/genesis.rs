@@ -220,6 +220,40 @@ impl GenesisSpec {
         Ok(Self { chain, timestamp: genesis.timestamp, base_fee, alloc })
     }
 
+    /// The geth-format `genesis.json` of this spec, complete (predeploys included), so that
+    /// [`GenesisSpec::from_file`] reads it back to the same genesis block whatever artifacts the
+    /// reading node was built with. `coinbase` and `extraData` describe the header that
+    /// [`GenesisSpec::build`] makes (the reader recomputes them from the chain config).
+    pub fn to_genesis_json(&self) -> alloy_genesis::Genesis {
+        let mut genesis = alloy_genesis::Genesis::default()
+            .with_timestamp(self.timestamp)
+            .with_gas_limit(self.chain.gas_limit)
+            .with_base_fee(Some(u128::from(self.base_fee)))
+            .with_coinbase(self.chain.fee_recipient)
+            .with_extra_data(self.chain.extra_data(self.timestamp));
+        genesis.config.chain_id = self.chain.chain_id;
+        genesis.alloc = self
+            .alloc
+            .iter()
+            .map(|(address, account)| {
+                let storage = (!account.storage.is_empty()).then(|| {
+                    account
+                        .storage
+                        .iter()
+                        .map(|(k, v)| (B256::from(k.to_be_bytes()), B256::from(v.to_be_bytes())))
+                        .collect()
+                });
+                let entry = alloy_genesis::GenesisAccount::default()
+                    .with_nonce(Some(account.nonce))
+                    .with_balance(account.balance)
+                    .with_code(account.code.clone())
+                    .with_storage(storage);
+                (*address, entry)
+            })
+            .collect();
+        genesis
+    }
+
     /// The genesis state and block.
     pub fn build(&self) -> (WorldState, SealedBlock) {
         let mut state = WorldState::default();
@@ -286,5 +320,25 @@ mod tests {
         assert_eq!(a.account(&first).map(|acc| acc.balance), Some(DEV_BALANCE));
         assert_eq!(DEV_BALANCE, U256::from(10_000u64) * U256::from(10u64).pow(U256::from(18u64)));
         assert_ne!(a.state_root(), EMPTY_ROOT_HASH);
+    }
+
+    #[test]
+    fn geth_json_reads_back_to_the_same_block() {
+        let mut spec = GenesisSpec::dev(Some(25_000_000)).expect("dev genesis");
+        spec.chain.chain_id = 4_242;
+        spec.timestamp = 1_800_000_000;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("genesis.json");
+        let json = serde_json::to_string_pretty(&spec.to_genesis_json()).expect("json");
+        std::fs::write(&path, json).expect("write");
+        let back = GenesisSpec::from_file(&path).expect("read back");
+        assert_eq!((back.chain.chain_id, back.timestamp), (4_242, 1_800_000_000));
+        assert_eq!(back.chain.gas_limit, 25_000_000);
+        assert_eq!(back.alloc, spec.alloc);
+        assert_eq!(back.build().1.header.hash(), spec.build().1.header.hash());
+        assert_ne!(
+            back.build().1.header.hash(),
+            GenesisSpec::dev(None).expect("dev").build().1.header.hash()
+        );
     }
 }

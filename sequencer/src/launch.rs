@@ -4,6 +4,7 @@
 use crate::{
     cli::NodeConfig,
     genesis::{GenesisSpec, dev_keys},
+    l1::{L1Client, L1Watcher},
     miner,
     node::{Chain, ChainOptions},
     rpc,
@@ -47,13 +48,29 @@ pub async fn launch(config: NodeConfig) -> eyre::Result<RunningNode> {
         Some(path) => GenesisSpec::from_file(path)?,
         None => GenesisSpec::dev(config.gas_limit)?,
     };
+    let cancel = CancellationToken::new();
+    let l1 = match &config.l1 {
+        Some(l1) => Some(start_l1(l1, &genesis, &cancel).await?),
+        None => None,
+    };
     let options = ChainOptions {
         pool: config.pool,
         max_tx_bytes: config.max_tx_bytes,
         allow_unprotected: config.allow_unprotected,
         dev: config.dev,
+        l1,
     };
     let chain = Chain::open(store, genesis, options).await?;
+    if let Some(l1) = &config.l1 {
+        let genesis_hash = chain.store.header(0).await?.map(|h| h.hash()).unwrap_or_default();
+        if genesis_hash != l1.rollup.genesis.l2.hash {
+            cancel.cancel();
+            eyre::bail!(
+                "genesis block {genesis_hash} is not the rollup's L2 genesis {}",
+                l1.rollup.genesis.l2.hash
+            );
+        }
+    }
 
     let mut rpc_config = config.rpc.clone();
     let keys = if config.dev { dev_keys()? } else { Vec::new() };
@@ -75,9 +92,43 @@ pub async fn launch(config: NodeConfig) -> eyre::Result<RunningNode> {
     }
     info!(target: "rpc", %http_addr, ?ws_addr, chain_id = chain.config().chain_id, "JSON-RPC listening");
 
-    let cancel = CancellationToken::new();
     let miner = tokio::spawn(miner::run(chain.clone(), config.mining, cancel.clone()));
     Ok(RunningNode { chain, http_addr, ws_addr, servers, miner, cancel, _tempdir: tempdir })
+}
+
+/// Checks the L1 endpoint and the rollup config against each other and the genesis, then
+/// starts the L1 watcher under `cancel`.
+async fn start_l1(
+    l1: &crate::cli::L1Config,
+    genesis: &GenesisSpec,
+    cancel: &CancellationToken,
+) -> eyre::Result<Arc<L1Watcher>> {
+    let rollup = &l1.rollup;
+    if rollup.l2_chain_id != genesis.chain.chain_id {
+        eyre::bail!(
+            "rollup.json is for L2 chain {}, the genesis for chain {}",
+            rollup.l2_chain_id,
+            genesis.chain.chain_id
+        );
+    }
+    if rollup.genesis.l2_time != genesis.timestamp {
+        eyre::bail!(
+            "rollup.json's l2_time {} differs from the genesis timestamp {}",
+            rollup.genesis.l2_time,
+            genesis.timestamp
+        );
+    }
+    let client = L1Client::new(&l1.rpc)?;
+    let chain_id = client.chain_id().await?;
+    if chain_id != rollup.l1_chain_id {
+        eyre::bail!("{} is chain {chain_id}, rollup.json's L1 is {}", l1.rpc, rollup.l1_chain_id);
+    }
+    let watcher = Arc::new(L1Watcher::new(Arc::new(rollup.clone()), client));
+    // The first poll must see the L1 genesis: a wrong endpoint fails the start, not later.
+    let first = watcher.poll().await?;
+    info!(target: "l1", url = %l1.rpc, chain_id, tip = ?first.tip, "following L1");
+    tokio::spawn(watcher.clone().run(l1.poll_interval, cancel.clone()));
+    Ok(watcher)
 }
 
 impl RunningNode {

@@ -3,7 +3,10 @@
 //! that creates or removes blocks (dev `evm_mine`, snapshots) asks it through
 //! [`MinerCommand`]s so blocks are never built concurrently.
 
-use crate::node::{Chain, MinerCommand, NodeError};
+use crate::{
+    l1::{L1Watcher, sequencing},
+    node::{Chain, MinerCommand, NodeError},
+};
 use std::{sync::Arc, time::Duration};
 use tokio::{sync::mpsc, task::JoinHandle, time::MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
@@ -17,6 +20,10 @@ pub enum MiningMode {
     Instant,
     /// A block every interval, empty or not.
     Interval(Duration),
+    /// On an L1: a block every `block_time` of the rollup config, at `parent + block_time`, as
+    /// soon as that time has come and L1 has confirmed the origin it needs; this is how often
+    /// that is checked (and unsafe blocks on a reorged origin are unwound).
+    FollowL1(Duration),
 }
 
 /// A commit running in the background while the next block is built.
@@ -42,6 +49,39 @@ async fn build_next(chain: &Arc<Chain>, committing: &mut Committing) -> Result<u
     let chain = chain.clone();
     *committing = Some(tokio::spawn(async move { chain.commit_block(&block).await }));
     Ok(number)
+}
+
+/// [`build_next`] with attributes the L1 sequencer decided.
+async fn build_next_with(
+    chain: &Arc<Chain>,
+    attrs: crate::executor::BlockAttributes,
+    committing: &mut Committing,
+) -> Result<u64, NodeError> {
+    let block = chain.build_block_with(attrs).await?;
+    flush(committing).await?;
+    let number = block.number();
+    let chain = chain.clone();
+    *committing = Some(tokio::spawn(async move { chain.commit_block(&block).await }));
+    Ok(number)
+}
+
+/// One round of L1 sequencing: unwind blocks whose origin was reorged away, then build every
+/// block whose time has come.
+async fn follow_l1(
+    chain: &Arc<Chain>,
+    watcher: &Arc<L1Watcher>,
+    committing: &mut Committing,
+) -> Result<(), NodeError> {
+    if let Some(target) = sequencing::reorg_target(chain, watcher).await? {
+        flush(committing).await?;
+        sequencing::unwind_for_reorg(chain, target).await?;
+    }
+    loop {
+        let now = crate::node::now();
+        let Some(attrs) = sequencing::next_attributes(chain, watcher, now) else { break };
+        build_next_with(chain, attrs, committing).await?;
+    }
+    Ok(())
 }
 
 async fn serve(
@@ -89,6 +129,20 @@ pub async fn run(
                 Some(command) = commands.recv() => serve(&chain, command, &mut committing).await?,
             }
         },
+        MiningMode::FollowL1(every) => {
+            let Some(watcher) = chain.options.l1.clone() else {
+                return Err(NodeError::Task("FollowL1 mining without an L1 watcher".into()));
+            };
+            let mut ticker = tokio::time::interval(every);
+            ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = cancel.cancelled() => break Ok(()),
+                    _ = ticker.tick() => follow_l1(&chain, &watcher, &mut committing).await?,
+                    Some(command) = commands.recv() => serve(&chain, command, &mut committing).await?,
+                }
+            }
+        }
         MiningMode::Interval(every) => {
             let mut ticker = tokio::time::interval(every);
             ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);

@@ -73,6 +73,8 @@ pub struct ChainOptions {
     pub allow_unprotected: bool,
     /// Dev mode (dev-only RPC, fixed L1 origin).
     pub dev: bool,
+    /// The L1 to follow (origins, deposits); `None`: the fixed dev origin.
+    pub l1: Option<Arc<crate::l1::L1Watcher>>,
 }
 
 impl Default for ChainOptions {
@@ -82,6 +84,7 @@ impl Default for ChainOptions {
             max_tx_bytes: 128 * 1024,
             allow_unprotected: false,
             dev: true,
+            l1: None,
         }
     }
 }
@@ -135,7 +138,8 @@ pub enum MinerCommand {
 /// it starts losing events (it is told it lagged).
 const EVENT_BUFFER: usize = 4_096;
 
-fn now() -> u64 {
+/// Wall-clock seconds since the Unix epoch.
+pub(crate) fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default()
 }
 
@@ -283,8 +287,17 @@ impl Chain {
     /// the recent block hashes and the pool reflect it, so the next block can be built while this
     /// one is being committed; its receipts become readable with [`Self::commit_block`].
     pub async fn build_block(self: &Arc<Self>) -> Result<Arc<SealedBlock>, NodeError> {
+        let attrs = self.next_attributes(&self.tip());
+        self.build_block_with(attrs).await
+    }
+
+    /// [`Self::build_block`] with given attributes (the L1 sequencer decides them).
+    pub async fn build_block_with(
+        self: &Arc<Self>,
+        attrs: BlockAttributes,
+    ) -> Result<Arc<SealedBlock>, NodeError> {
         let this = self.clone();
-        let block = tokio::task::spawn_blocking(move || this.build_and_seal())
+        let block = tokio::task::spawn_blocking(move || this.build_and_seal(attrs))
             .await
             .map_err(|e| NodeError::Task(e.to_string()))??;
         Ok(Arc::new(block))
@@ -341,14 +354,13 @@ impl Chain {
         Ok(tx)
     }
 
-    fn build_and_seal(&self) -> Result<SealedBlock, NodeError> {
+    fn build_and_seal(&self, attrs: BlockAttributes) -> Result<SealedBlock, NodeError> {
         let parent = self.tip();
         let base_fee = self.config().next_base_fee(
             parent.gas_used,
             parent.gas_limit,
             parent.base_fee_per_gas.unwrap_or_default(),
         );
-        let attrs = self.next_attributes(&parent);
         let started = std::time::Instant::now();
         let mut best = self.pool.best(base_fee);
         let selected = started.elapsed();

@@ -11,6 +11,8 @@ mod dev_methods;
 mod differential;
 mod economy;
 mod harness;
+mod l1;
+mod l1_harness;
 mod precompiles;
 mod provider;
 mod rpc_errors;

@@ -1,0 +1,207 @@
+//! The L1 watcher: the sequencer's view of L1, confirmed to the rollup's depth.
+//!
+//! ```text
+//!  L1 JSON-RPC ──poll──▶ canonical window (number → block + its portal deposits)
+//!                          │  parent-hash links checked on every block; a block whose hash
+//!                          │  changed is a reorg: the window is cut back to the common ancestor
+//!                          ▼
+//!  miner: origin of the next L2 block (protocol::epoch), its L1-attributes and deposits;
+//!         unsafe L2 blocks whose origin left the window are unwound and rebuilt
+//! ```
+//!
+//! Only blocks at least `confirmation_depth` below the L1 head enter the window, so ordinary
+//! one-block reorgs at the tip never reach L2. Deposits are read with `eth_getLogs` by block
+//! hash, so the logs belong to exactly the block whose header was checked. The watcher keeps
+//! everything from the rollup's L1 genesis up: a few hundred bytes per L1 block.
+
+mod fetch;
+pub mod sequencing;
+
+pub use fetch::L1Client;
+
+use alloy_primitives::B256;
+use ol_protocol::{RollupConfig, epoch::L1Ref};
+use op_alloy::consensus::TxDeposit;
+use parking_lot::RwLock;
+use std::{collections::BTreeMap, sync::Arc, time::Duration};
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info, warn};
+
+/// Most L1 blocks fetched per poll, so a long catch-up reports progress and reacts to reorgs.
+const MAX_BLOCKS_PER_POLL: u64 = 256;
+
+/// An L1 block with what L2 needs from it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct L1Block {
+    /// Number, hash, parent hash, timestamp.
+    pub id: L1Ref,
+    /// Base fee (wei).
+    pub base_fee: u128,
+    /// Blob base fee (wei; 1 before Cancun).
+    pub blob_base_fee: u128,
+    /// The block's mix hash (PREVRANDAO of L2 blocks in its epoch).
+    pub mix_hash: B256,
+    /// Parent beacon block root (zero before Cancun).
+    pub parent_beacon_root: B256,
+    /// The portal's deposits in this block, in log order.
+    pub deposits: Vec<TxDeposit>,
+}
+
+/// Why the watcher could not follow L1.
+#[derive(Debug, thiserror::Error)]
+pub enum L1Error {
+    /// The RPC failed (network, node down): retried on the next poll.
+    #[error("L1 RPC: {0}")]
+    Rpc(String),
+    /// L1 answered something that cannot be (a block missing below the head, a malformed
+    /// header): retried on the next poll.
+    #[error("L1 returned {0}")]
+    Invalid(String),
+    /// The rollup's L1 genesis block is not on the L1 chain: wrong endpoint or config.
+    #[error("L1 genesis block {number} has hash {actual}, rollup.json says {expected}")]
+    GenesisMismatch {
+        /// Number.
+        number: u64,
+        /// Hash in rollup.json.
+        expected: B256,
+        /// Hash on L1.
+        actual: B256,
+    },
+}
+
+/// What one poll changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PollOutcome {
+    /// Blocks added to the window.
+    pub added: u64,
+    /// The lowest block number whose block was replaced by a reorg, if any.
+    pub reorged_from: Option<u64>,
+    /// The newest confirmed block.
+    pub tip: Option<u64>,
+}
+
+/// See the module doc.
+#[derive(Debug)]
+pub struct L1Watcher {
+    rollup: Arc<RollupConfig>,
+    client: L1Client,
+    window: RwLock<BTreeMap<u64, Arc<L1Block>>>,
+}
+
+impl L1Watcher {
+    /// A watcher of `client` for `rollup`, with an empty window.
+    pub fn new(rollup: Arc<RollupConfig>, client: L1Client) -> Self {
+        Self { rollup, client, window: RwLock::new(BTreeMap::new()) }
+    }
+
+    /// The rollup configuration.
+    pub fn rollup(&self) -> &RollupConfig {
+        &self.rollup
+    }
+
+    /// The confirmed canonical block `number`, if the window holds it.
+    pub fn block(&self, number: u64) -> Option<Arc<L1Block>> {
+        self.window.read().get(&number).cloned()
+    }
+
+    /// The newest confirmed block.
+    pub fn tip(&self) -> Option<Arc<L1Block>> {
+        self.window.read().last_key_value().map(|(_, b)| b.clone())
+    }
+
+    /// Whether `(number, hash)` is canonical as far as the window knows: `Some(false)` only when
+    /// the window holds another block at that number.
+    pub fn is_canonical(&self, number: u64, hash: B256) -> Option<bool> {
+        self.window.read().get(&number).map(|b| b.id.hash == hash)
+    }
+
+    /// Follows L1 until `cancel` fires, polling every `interval`. Errors are logged and retried:
+    /// L1 being unreachable stalls the epoch, not the node.
+    pub async fn run(self: Arc<Self>, interval: Duration, cancel: CancellationToken) {
+        let mut ticker = tokio::time::interval(interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                _ = ticker.tick() => {}
+            }
+            loop {
+                match self.poll().await {
+                    Ok(outcome) if outcome.added == MAX_BLOCKS_PER_POLL => {
+                        info!(target: "l1", tip = ?outcome.tip, "catching up with L1");
+                    }
+                    Ok(_) => break,
+                    Err(e @ L1Error::GenesisMismatch { .. }) => {
+                        // Nothing will fix this but another endpoint or config.
+                        warn!(target: "l1", error = %e, "L1 does not hold this rollup's genesis");
+                        break;
+                    }
+                    Err(e) => {
+                        warn!(target: "l1", error = %e, "L1 poll failed; retrying");
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    /// One step: checks the window's tip is still canonical (cutting it back on a reorg), then
+    /// appends up to [`MAX_BLOCKS_PER_POLL`] newly confirmed blocks.
+    pub async fn poll(&self) -> Result<PollOutcome, L1Error> {
+        let mut outcome = PollOutcome::default();
+        let head = self.client.head_number().await?;
+        let target = head.saturating_sub(self.rollup.confirmation_depth);
+        let genesis = self.rollup.genesis.l1;
+        if target < genesis.number {
+            return Ok(outcome);
+        }
+        // Reorg check: walk back from the tip until the stored hash is still on L1.
+        loop {
+            let Some(tip) = self.tip() else { break };
+            let on_chain = self.client.block_hash(tip.id.number).await?;
+            if on_chain == Some(tip.id.hash) {
+                break;
+            }
+            if tip.id.number == genesis.number {
+                return Err(L1Error::GenesisMismatch {
+                    number: genesis.number,
+                    expected: genesis.hash,
+                    actual: on_chain.unwrap_or_default(),
+                });
+            }
+            self.window.write().remove(&tip.id.number);
+            outcome.reorged_from = Some(tip.id.number);
+        }
+        if let Some(from) = outcome.reorged_from {
+            warn!(target: "l1", from, "L1 reorg: window cut back");
+        }
+        let start = self.tip().map_or(genesis.number, |t| t.id.number + 1);
+        let end = target.min(start.saturating_add(MAX_BLOCKS_PER_POLL - 1));
+        for number in start..=end {
+            let block = self.client.block(number, self.rollup.deposit_contract_address).await?;
+            let links = match self.tip() {
+                None => block.id.hash == genesis.hash,
+                Some(parent) => block.id.parent_hash == parent.id.hash,
+            };
+            if !links {
+                if number == genesis.number {
+                    return Err(L1Error::GenesisMismatch {
+                        number,
+                        expected: genesis.hash,
+                        actual: block.id.hash,
+                    });
+                }
+                // L1 reorged between two requests: the next poll's tip check sorts it out.
+                debug!(target: "l1", number, "block does not extend the window; repolling");
+                break;
+            }
+            if !block.deposits.is_empty() {
+                info!(target: "l1", number, deposits = block.deposits.len(), "deposits seen");
+            }
+            self.window.write().insert(number, Arc::new(block));
+            outcome.added += 1;
+        }
+        outcome.tip = self.tip().map(|t| t.id.number);
+        Ok(outcome)
+    }
+}

@@ -1,0 +1,154 @@
+//! Sequencing on a real L1: the origin, L1 attributes and deposits of the next L2 block, and the
+//! unwinding of unsafe L2 blocks whose origin an L1 reorg removed.
+//!
+//! The parent's origin is read from the L1Block predeploy in the live state (the parent's
+//! L1-attributes deposit wrote it there), so nothing extra is stored and a restart resumes
+//! exactly. The L2 genesis block's origin is the rollup's L1 genesis.
+
+use super::{L1Block, L1Watcher};
+use crate::{
+    executor::BlockAttributes,
+    genesis::L1_BLOCK,
+    node::{Chain, NodeError},
+};
+use alloy_eips::eip2718::Encodable2718;
+use alloy_primitives::{B256, U256};
+use ol_protocol::{
+    L1BlockInfo,
+    epoch::{Origin, next_origin},
+};
+use std::sync::Arc;
+use tracing::{info, warn};
+
+/// An L2 block's L1 origin: number, hash and the block's sequence number in that epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OriginRef {
+    /// L1 block number.
+    pub number: u64,
+    /// L1 block hash.
+    pub hash: B256,
+    /// Position of the L2 block in its epoch (0 for the first).
+    pub sequence_number: u64,
+}
+
+/// The origin of the chain's tip, from the L1Block predeploy's slots (layout in
+/// `contracts/src/L2/L1Block.sol`: slot 0 low 8 bytes number, slot 2 hash, slot 3 low 8 bytes
+/// sequence number).
+pub fn tip_origin(chain: &Chain, watcher: &L1Watcher) -> OriginRef {
+    let genesis = &watcher.rollup().genesis;
+    if chain.tip().number <= genesis.l2.number {
+        return OriginRef { number: genesis.l1.number, hash: genesis.l1.hash, sequence_number: 0 };
+    }
+    let state = chain.state.read();
+    let low64 = |slot: u64| state.storage(&L1_BLOCK, &U256::from(slot)).as_limbs()[0];
+    OriginRef {
+        number: low64(0),
+        hash: B256::from(state.storage(&L1_BLOCK, &U256::from(2)).to_be_bytes::<32>()),
+        sequence_number: low64(3),
+    }
+}
+
+/// The attributes of the block after the tip, or `None` if it cannot be built yet (its time
+/// has not come, L1 has not confirmed the origin it needs, or the tip's origin is being
+/// reorged away).
+pub fn next_attributes(chain: &Chain, watcher: &L1Watcher, now: u64) -> Option<BlockAttributes> {
+    let rollup = watcher.rollup();
+    let timestamp = chain.tip().timestamp.saturating_add(rollup.block_time);
+    if timestamp > now {
+        return None;
+    }
+    let parent = tip_origin(chain, watcher);
+    let current = watcher.block(parent.number).filter(|b| b.id.hash == parent.hash)?;
+    let next = watcher.block(parent.number + 1);
+    let (origin, sequence_number, deposits) =
+        match next_origin(rollup, &current.id, next.as_ref().map(|n| &n.id), timestamp) {
+            Origin::Same => (current, parent.sequence_number + 1, Vec::new()),
+            Origin::Next => {
+                let next = next?;
+                let deposits = next.deposits.clone();
+                (next, 0, deposits)
+            }
+            Origin::Wait => return None,
+        };
+    Some(attributes(chain, watcher, &origin, sequence_number, timestamp, deposits))
+}
+
+fn attributes(
+    chain: &Chain,
+    watcher: &L1Watcher,
+    origin: &L1Block,
+    sequence_number: u64,
+    timestamp: u64,
+    deposits: Vec<op_alloy::consensus::TxDeposit>,
+) -> BlockAttributes {
+    let system = &watcher.rollup().genesis.system_config;
+    BlockAttributes {
+        timestamp,
+        l1_info: L1BlockInfo {
+            number: origin.id.number,
+            timestamp: origin.id.timestamp,
+            base_fee: U256::from(origin.base_fee),
+            blob_base_fee: U256::from(origin.blob_base_fee),
+            hash: origin.id.hash,
+            sequence_number,
+            batcher_hash: system.batcher_hash(),
+            base_fee_scalar: system.base_fee_scalar,
+            blob_base_fee_scalar: system.blob_base_fee_scalar,
+            operator_fee_scalar: 0,
+            operator_fee_constant: 0,
+        },
+        deposits,
+        prev_randao: origin.mix_hash,
+        parent_beacon_block_root: origin.parent_beacon_root,
+        gas_limit: chain.config().gas_limit,
+    }
+}
+
+/// The newest L2 block whose origin is still canonical, when the tip's is not (an L1 reorg
+/// removed it); `None` when the tip's origin is canonical or not yet known either way.
+pub async fn reorg_target(chain: &Chain, watcher: &L1Watcher) -> Result<Option<u64>, NodeError> {
+    let tip = tip_origin(chain, watcher);
+    if watcher.is_canonical(tip.number, tip.hash) != Some(false) {
+        return Ok(None);
+    }
+    let genesis = watcher.rollup().genesis.l2.number;
+    let mut number = chain.tip().number;
+    while number > genesis {
+        number -= 1;
+        if number == genesis {
+            break;
+        }
+        let info = chain.store.l1_info(number).await?;
+        let origin = info.as_deref().and_then(|b| L1BlockInfo::decode_isthmus(b).ok());
+        match origin {
+            Some(o) if watcher.is_canonical(o.number, o.hash) == Some(false) => continue,
+            Some(_) => break,
+            // Stored blocks always carry their L1 info; unwind past one that does not.
+            None => continue,
+        }
+    }
+    Ok(Some(number))
+}
+
+/// Unwinds the chain to `target` (see [`reorg_target`]) and returns the unwound blocks' user
+/// transactions to the pool, so they are sequenced again on the new origins.
+pub async fn unwind_for_reorg(chain: &Arc<Chain>, target: u64) -> Result<(), NodeError> {
+    let head = chain.head().number;
+    let mut again = Vec::new();
+    for number in target + 1..=head {
+        for stored in chain.store.block_transactions(number).await? {
+            if stored.tx.is_deposit() {
+                continue;
+            }
+            again.push(stored.tx.encoded_2718());
+        }
+    }
+    chain.unwind_to(target).await?;
+    let total = again.len();
+    let requeued = again.iter().filter(|raw| chain.add_raw_transaction(raw).is_ok()).count();
+    info!(target: "l1", from = head, to = target, requeued, "unsafe blocks unwound after an L1 reorg");
+    if requeued < total {
+        warn!(target: "l1", dropped = total - requeued, "transactions not valid after the reorg");
+    }
+    Ok(())
+}

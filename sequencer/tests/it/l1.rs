@@ -1,0 +1,194 @@
+//! The sequencer on a real L1 (anvil, with the L1 contracts deployed by the forge script and
+//! the chain written by `ol-genesis`): deposits through the portal become OP deposit
+//! transactions on L2, every L2 block's origin is a canonical L1 block, and an L1 reorg that
+//! removes origins unwinds and rebuilds the unsafe L2 blocks on the new ones.
+
+use crate::{
+    harness::{KEY0, TestNode, foundry, run},
+    l1_harness::L1Devnet,
+};
+use alloy_primitives::{Address, B256, U256};
+use ol_protocol::deposit::user_deposit_source_hash;
+use serde_json::Value;
+use std::{
+    process::Command,
+    time::{Duration, Instant},
+};
+
+/// The L1Block predeploy (its `number()` and `hash()` are an L2 block's origin).
+const L1_BLOCK: &str = "0x4200000000000000000000000000000000000015";
+
+fn cast(args: &[&str]) -> String {
+    let (ok, out, err) = run(Command::new(foundry("cast")).args(args));
+    assert!(ok, "cast {args:?} failed:\n{out}\n{err}");
+    out.trim().to_string()
+}
+
+fn start_node(l1: &L1Devnet, datadir: &std::path::Path) -> TestNode {
+    let genesis = l1.genesis.to_str().expect("utf8 path");
+    let rollup = l1.rollup.to_str().expect("utf8 path");
+    TestNode::start_with(
+        datadir,
+        &[
+            "--chain",
+            genesis,
+            "--rollup.config",
+            rollup,
+            "--l1.rpc",
+            &l1.url,
+            "--l1.poll-interval",
+            "200ms",
+        ],
+    )
+}
+
+fn wait_for(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !ok() {
+        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn head(url: &str) -> u64 {
+    cast(&["block-number", "--rpc-url", url]).parse().expect("number")
+}
+
+/// (origin number, origin hash) of L2 block `number`, read from the L1Block predeploy there.
+fn origin(l2: &str, number: u64) -> (u64, B256) {
+    let block = number.to_string();
+    let n = cast(&["call", L1_BLOCK, "number()(uint64)", "--rpc-url", l2, "--block", &block]);
+    let h = cast(&["call", L1_BLOCK, "hash()(bytes32)", "--rpc-url", l2, "--block", &block]);
+    (n.parse().expect("origin number"), h.parse().expect("origin hash"))
+}
+
+fn l1_hash(l1: &str, number: u64) -> B256 {
+    cast(&["block", &number.to_string(), "--field", "hash", "--rpc-url", l1]).parse().expect("hash")
+}
+
+#[test]
+fn deposits_are_minted_on_l2_with_op_source_hashes() {
+    let l1 = L1Devnet::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let node = start_node(&l1, dir.path());
+    let l2 = node.url.as_str();
+    wait_for("the first L2 blocks", Duration::from_secs(30), || head(l2) >= 2);
+
+    // A user on L1 locks 3 OPEN in the portal for a fresh L2 address (cast, key 0 holds OPEN).
+    let recipient = "0x000000000000000000000000000000000000bEEF";
+    let amount = "3000000000000000000";
+    let (portal, token) = (l1.portal.to_string(), l1.token.to_string());
+    cast(&[
+        "send",
+        "--rpc-url",
+        &l1.url,
+        "--private-key",
+        KEY0,
+        &token,
+        "approve(address,uint256)",
+        &portal,
+        amount,
+    ]);
+    let receipt = cast(&[
+        "send",
+        "--rpc-url",
+        &l1.url,
+        "--private-key",
+        KEY0,
+        "--json",
+        &portal,
+        "depositOpen(address,uint256,uint64,bytes)",
+        recipient,
+        amount,
+        "100000",
+        "0x",
+    ]);
+    let receipt: Value = serde_json::from_str(&receipt).expect("receipt json");
+    let l1_block: B256 = receipt["blockHash"].as_str().expect("hash").parse().expect("hash");
+    let l1_number = u64::from_str_radix(
+        receipt["blockNumber"].as_str().expect("number").trim_start_matches("0x"),
+        16,
+    )
+    .expect("number");
+    let log = receipt["logs"]
+        .as_array()
+        .expect("logs")
+        .iter()
+        .find(|l| l["address"].as_str().is_some_and(|a| a.eq_ignore_ascii_case(&portal)))
+        .expect("portal log");
+    let log_index =
+        u64::from_str_radix(log["logIndex"].as_str().expect("index").trim_start_matches("0x"), 16)
+            .expect("index");
+
+    wait_for("the deposit on L2", Duration::from_secs(60), || {
+        cast(&["balance", recipient, "--rpc-url", l2]) == amount
+    });
+
+    // The deposit transaction: type 0x7e, OP's source hash, minted to the sender, in the first
+    // L2 block whose origin is the deposit's L1 block, right after the L1-attributes deposit.
+    let expected = user_deposit_source_hash(l1_block, log_index);
+    let mut found = None;
+    for number in 1..=head(l2) {
+        let block: Value = serde_json::from_str(&cast(&[
+            "rpc",
+            "--rpc-url",
+            l2,
+            "eth_getBlockByNumber",
+            &format!("0x{number:x}"),
+            "true",
+        ]))
+        .expect("block json");
+        for (i, tx) in block["transactions"].as_array().expect("txs").iter().enumerate() {
+            if tx["sourceHash"].as_str().and_then(|s| s.parse::<B256>().ok()) == Some(expected) {
+                found = Some((number, i, tx.clone()));
+            }
+        }
+    }
+    let (number, index, tx) = found.expect("a deposit with the OP source hash");
+    assert_eq!(tx["type"], "0x7e");
+    assert_eq!(index, 1, "right after the L1-attributes deposit");
+    assert_eq!(
+        tx["mint"].as_str().map(|m| U256::from_str_radix(m.trim_start_matches("0x"), 16).ok()),
+        Some(Some(U256::from(3u64) * U256::from(10u64).pow(U256::from(18u64))))
+    );
+    let sender: Address = tx["from"].as_str().expect("from").parse().expect("address");
+    assert_eq!(
+        sender,
+        crate::harness::ADDR0.parse::<Address>().expect("addr"),
+        "EOA senders are not aliased"
+    );
+    assert_eq!(origin(l2, number), (l1_number, l1_block), "the deposit opens its L1 block's epoch");
+    let previous = origin(l2, number - 1);
+    assert_eq!(previous.0 + 1, l1_number, "the epoch before is the previous L1 block");
+}
+
+#[test]
+fn an_l1_reorg_unwinds_and_rebuilds_unsafe_blocks_on_the_new_origins() {
+    let l1 = L1Devnet::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let node = start_node(&l1, dir.path());
+    let l2 = node.url.as_str();
+    wait_for("L2 blocks on recent origins", Duration::from_secs(60), || head(l2) >= 8);
+    let before = head(l2);
+    let old_origin = origin(l2, before);
+    // Replace the last 6 L1 blocks (deeper than the confirmation depth of 2, so L2 origins go).
+    let (ok, out, err) = run(Command::new(foundry("cast")).args([
+        "rpc",
+        "--rpc-url",
+        &l1.url,
+        "anvil_reorg",
+        "6",
+        "[]",
+    ]));
+    assert!(ok, "anvil_reorg failed: {out}{err}");
+    assert_ne!(l1_hash(&l1.url, old_origin.0), old_origin.1, "the reorg replaced the origin");
+    wait_for("L2 to move past its old head", Duration::from_secs(60), || head(l2) > before + 2);
+    // Every L2 block's origin is canonical on L1 now, and origins never go backwards.
+    let mut last = 0;
+    for number in 1..=head(l2) {
+        let (n, hash) = origin(l2, number);
+        assert_eq!(l1_hash(&l1.url, n), hash, "L2 block {number}'s origin {n} is canonical");
+        assert!(n == last || n == last + 1 || last == 0, "origin steps by at most one");
+        last = n;
+    }
+}
