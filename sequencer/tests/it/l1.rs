@@ -192,3 +192,56 @@ fn an_l1_reorg_unwinds_and_rebuilds_unsafe_blocks_on_the_new_origins() {
         last = n;
     }
 }
+
+#[test]
+fn a_killed_sequencer_resumes_its_epochs_without_minting_twice() {
+    let l1 = L1Devnet::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let node = start_node(&l1, dir.path());
+    let l2 = node.url.clone();
+    wait_for("the first L2 blocks", Duration::from_secs(30), || head(&l2) >= 2);
+    let recipient = "0x000000000000000000000000000000000000CAFE";
+    let amount = "2000000000000000000";
+    let (portal, token) = (l1.portal.to_string(), l1.token.to_string());
+    cast(&[
+        "send",
+        "--rpc-url",
+        &l1.url,
+        "--private-key",
+        KEY0,
+        &token,
+        "approve(address,uint256)",
+        &portal,
+        amount,
+    ]);
+    cast(&[
+        "send",
+        "--rpc-url",
+        &l1.url,
+        "--private-key",
+        KEY0,
+        &portal,
+        "depositOpen(address,uint256,uint64,bytes)",
+        recipient,
+        amount,
+        "100000",
+        "0x",
+    ]);
+    wait_for("the deposit on L2", Duration::from_secs(60), || {
+        cast(&["balance", recipient, "--rpc-url", &l2]) == amount
+    });
+    let before = head(&l2);
+    let last_origin = origin(&l2, before);
+    node.kill9();
+
+    let node = start_node(&l1, dir.path());
+    let l2 = node.url.as_str();
+    wait_for("blocks after the restart", Duration::from_secs(60), || head(l2) >= before + 5);
+    assert_eq!(cast(&["balance", recipient, "--rpc-url", l2]), amount, "minted once");
+    let next = origin(l2, before + 1);
+    assert!(next.0 == last_origin.0 || next.0 == last_origin.0 + 1, "epochs continue");
+    for number in before..=head(l2) {
+        let (n, hash) = origin(l2, number);
+        assert_eq!(l1_hash(&l1.url, n), hash, "L2 block {number}'s origin is canonical");
+    }
+}
