@@ -6,7 +6,7 @@
 //! compute-bound row. Write rows (addPoints, addDocuments, registerAdapter) measure compute
 //! only; their gas is set for state growth, so their ratio is expected to be far below 1.
 
-use alloy_primitives::{Address, B256, keccak256};
+use alloy_primitives::{Address, B256, U256, keccak256};
 use ol_precompiles::{
     AdapterParams, AdapterRegistry, Datanet, InfluenceQuery, MergePolicy, TokenIndex, TokenQuery,
     adapters, gas, influence, token_attribution,
@@ -95,18 +95,9 @@ fn influence_rows(rng: &mut Rng, base: f64) {
             let query = InfluenceQuery { sketch: &q, top_k, top_points: 16 };
             let ns = time(1000, || influence::score(&[&net], &query).expect("score"));
             let k = top_k.map_or("all".to_string(), |k| format!("top{k}"));
-            row(
-                "score",
-                &format!("{points} x d{dim} {k}"),
-                ns,
-                gas::score_gas(
-                    &[gas::ScoredDatanet { points, contributors: 97 }],
-                    dim,
-                    top_k.map_or(0, NonZeroU32::get),
-                    16,
-                ),
-                base,
-            );
+            let sizes = [gas::ScoredDatanet { points, contributors: 97 }];
+            let gas = score_gas(&[&net], &sizes, &query);
+            row("score", &format!("{points} x d{dim} {k}"), ns, gas, base);
         }
     }
     for dim in [64, 256, 1024] {
@@ -115,26 +106,31 @@ fn influence_rows(rng: &mut Rng, base: f64) {
     }
 }
 
-/// A sketch of `dim` values summing to `t` (|t| <= 127·dim), so its score against an all-ones
-/// query is exactly `t`.
-fn sketch_with_sum(dim: usize, t: i64) -> Vec<i8> {
-    let d = dim as i64;
-    let (q, r) = (t.div_euclid(d), t.rem_euclid(d));
-    (0..d).map(|j| (q + i64::from(j < r)) as i8).collect()
+/// The gas of `query` over `nets` (whose records say `sizes`) as the node charges it: before
+/// the scan, and for the weighing after it.
+fn score_gas(nets: &[&Datanet], sizes: &[gas::ScoredDatanet], query: &InfluenceQuery<'_>) -> u64 {
+    let dim = query.sketch.len() as u64;
+    let top_k = query.top_k.map_or(0, NonZeroU32::get);
+    let work = influence::score(nets, query).expect("score").work;
+    gas::score_gas(sizes, dim, top_k, query.top_points as u64)
+        + gas::score_weigh_gas(work.weighed, work.merged)
 }
 
-/// Adversarial datanets: each is built in batches of exactly one chunk (256 KiB), the layout
-/// with the most chunks per byte.
+/// Adversarial datanets (issue 15): each is built in batches of exactly one chunk (256 KiB),
+/// the layout with the most chunks per byte.
 struct Adversary {
     name: &'static str,
-    /// Contributor of point `i`.
-    owner: fn(usize, usize) -> usize,
+    /// Contributor of point `i` of a datanet.
+    owner: fn(usize) -> usize,
     /// Sketch of point `i` (given the dimension and an Rng).
     sketch: fn(&mut Rng, usize, usize) -> Vec<i8>,
     /// Query (given the dimension).
     query: fn(usize) -> Vec<i8>,
     /// topK (0 = all points).
     top_k: u32,
+    /// Datanets the points are split over (the same contributors in each: their weights are
+    /// merged by address).
+    datanets: usize,
 }
 
 fn random_sketch(rng: &mut Rng, dim: usize, _: usize) -> Vec<i8> {
@@ -148,7 +144,8 @@ fn positive_sketch(rng: &mut Rng, dim: usize, _: usize) -> Vec<i8> {
 /// Scores rising with the index inside every run of 4,096 points (the most a d64 chunk holds),
 /// so every point beats the running floor of its unit.
 fn rising_sketch(_: &mut Rng, dim: usize, i: usize) -> Vec<i8> {
-    sketch_with_sum(dim, (i % 4096) as i64 + 1)
+    let (t, d) = ((i % 4096) + 1, dim);
+    (0..d).map(|j| (t / d + usize::from(j < t % d)) as i8).collect()
 }
 
 fn random_query(dim: usize) -> Vec<i8> {
@@ -160,78 +157,58 @@ fn ones_query(dim: usize) -> Vec<i8> {
     vec![1; dim]
 }
 
+/// Random sketches and query, one datanet.
+const fn random(name: &'static str, owner: fn(usize) -> usize, top_k: u32) -> Adversary {
+    Adversary { name, owner, sketch: random_sketch, query: random_query, top_k, datanets: 1 }
+}
+
+/// Every score positive (sketch values 0..127, all-ones query), one datanet.
+const fn positive(name: &'static str, owner: fn(usize) -> usize, top_k: u32) -> Adversary {
+    Adversary { name, owner, sketch: positive_sketch, query: ones_query, top_k, datanets: 1 }
+}
+
 const ADVERSARIES: &[Adversary] = &[
-    Adversary {
-        name: "control: 97 in turn, all",
-        owner: |i, _| i % 97,
-        sketch: random_sketch,
-        query: random_query,
-        top_k: 0,
-    },
-    Adversary {
-        name: "control: 97 in turn, top100",
-        owner: |i, _| i % 97,
-        sketch: random_sketch,
-        query: random_query,
-        top_k: 100,
-    },
-    Adversary {
-        name: "4096 repeated, all",
-        owner: |i, _| (i * 7919) % 4096,
-        sketch: random_sketch,
-        query: random_query,
-        top_k: 0,
-    },
-    Adversary {
-        name: "65536 random, all",
-        owner: |i, _| (i.wrapping_mul(0x9E37_79B9) >> 7) % 65536,
-        sketch: random_sketch,
-        query: random_query,
-        top_k: 0,
-    },
-    Adversary {
-        name: "1 per point, all",
-        owner: |i, _| i,
-        sketch: random_sketch,
-        query: random_query,
-        top_k: 0,
-    },
-    Adversary {
-        name: "topK=all, all positive",
-        owner: |i, _| (i * 7919) % 4096,
-        sketch: positive_sketch,
-        query: ones_query,
-        top_k: u32::MAX,
-    },
-    Adversary {
-        name: "topK=all, 1 per point",
-        owner: |i, _| i,
-        sketch: positive_sketch,
-        query: ones_query,
-        top_k: u32::MAX,
-    },
-    Adversary {
-        name: "262144 random, all",
-        owner: |i, _| (i.wrapping_mul(0x9E37_79B9) >> 7) % 262_144,
-        sketch: random_sketch,
-        query: random_query,
-        top_k: 0,
-    },
-    Adversary {
-        name: "topK=8192, all positive",
-        owner: |i, _| i % 97,
-        sketch: positive_sketch,
-        query: ones_query,
-        top_k: 8192,
-    },
-    Adversary {
-        name: "top100, rising scores",
-        owner: |i, _| i % 97,
-        sketch: rising_sketch,
-        query: ones_query,
-        top_k: 100,
-    },
+    random("control: 97 in turn, all", |i| i % 97, 0),
+    random("control: 97 in turn, top100", |i| i % 97, 100),
+    random("4096 repeated, all", |i| (i * 7919) % 4096, 0),
+    random("65536 random, all", |i| (i.wrapping_mul(0x9E37_79B9) >> 7) % 65_536, 0),
+    random("262144 random, all", |i| (i.wrapping_mul(0x9E37_79B9) >> 7) % 262_144, 0),
+    random("1 per point, all", |i| i, 0),
+    positive("1 per point, all positive", |i| i, 0),
+    Adversary { datanets: 2, ..positive("2 datanets, 1 per point, all positive", |i| i, 0) },
+    positive("topK=all, all positive", |i| (i * 7919) % 4096, u32::MAX),
+    positive("topK=all, 1 per point", |i| i, u32::MAX),
+    positive("topK=8192, all positive", |i| i % 97, 8192),
+    Adversary { sketch: rising_sketch, ..positive("top100, rising scores", |i| i % 97, 100) },
 ];
+
+/// The datanets of `adv` with `n` points of dimension `dim` in all, and each one's number of
+/// contributors.
+fn adversarial_datanets(
+    adv: &Adversary,
+    rng: &mut Rng,
+    dim: usize,
+    n: usize,
+) -> Vec<(Datanet, u64)> {
+    let per_chunk = (256 << 10) / dim;
+    let each = n / adv.datanets;
+    (0..adv.datanets)
+        .map(|k| {
+            let mut net = Datanet::new(k as u64 + 1, dim).expect("dim");
+            for start in (0..each).step_by(per_chunk) {
+                let range = start..(start + per_chunk).min(each);
+                let owners: Vec<Address> = range
+                    .clone()
+                    .map(|i| Address::from_word(B256::from(U256::from((adv.owner)(i) + 1))))
+                    .collect();
+                let sketches: Vec<i8> = range.flat_map(|i| (adv.sketch)(rng, dim, i)).collect();
+                net.push_batch(&owners, &sketches).expect("push");
+            }
+            let contributors = net.contributor_count() as u64;
+            (net, contributors)
+        })
+        .collect()
+}
 
 /// Adversarial rows: every family at every dimension, `bytes` of sketches each. The
 /// environment variables `ADVERSARY` (a substring of a family's name) and `ADVERSARY_DIM` run
@@ -243,37 +220,35 @@ fn adversarial_rows(rng: &mut Rng, bytes: usize) {
         Some(d) => vec![d],
         None => vec![64, 256, 1024],
     };
+    let mut bases = Vec::new();
     for dim in dims {
-        let per_chunk = (256 << 10) / dim;
         let n = bytes / dim;
         for adv in ADVERSARIES.iter().filter(|a| a.name.contains(&only)) {
-            let mut net = Datanet::new(1, dim).expect("dim");
-            let mut owners = Vec::with_capacity(per_chunk);
-            let mut sketches = Vec::with_capacity(per_chunk * dim);
-            let mut distinct = std::collections::HashSet::new();
-            for start in (0..n).step_by(per_chunk) {
-                owners.clear();
-                sketches.clear();
-                for i in start..(start + per_chunk).min(n) {
-                    let o = (adv.owner)(i, n);
-                    distinct.insert(o);
-                    owners.push(Address::from_word(alloy_primitives::B256::from(
-                        alloy_primitives::U256::from(o + 1),
-                    )));
-                    sketches.extend((adv.sketch)(rng, dim, i));
-                }
-                net.push_batch(&owners, &sketches).expect("push");
-            }
+            let nets = adversarial_datanets(adv, rng, dim, n);
+            let refs: Vec<&Datanet> = nets.iter().map(|(d, _)| d).collect();
             let q = (adv.query)(dim);
-            let top_k = NonZeroU32::new(adv.top_k);
-            let query = InfluenceQuery { sketch: &q, top_k, top_points: 16 };
+            let query =
+                InfluenceQuery { sketch: &q, top_k: NonZeroU32::new(adv.top_k), top_points: 16 };
             let base = ecrecover_ns() / gas::ECRECOVER_GAS as f64;
-            let ns = time(1500, || influence::score(&[&net], &query).expect("score"));
-            let sizes =
-                [gas::ScoredDatanet { points: n as u64, contributors: distinct.len() as u64 }];
-            let gas = gas::score_gas(&sizes, dim as u64, adv.top_k, 16);
+            bases.push(base);
+            let ns = time(1500, || influence::score(&refs, &query).expect("score"));
+            let sizes: Vec<gas::ScoredDatanet> = nets
+                .iter()
+                .map(|(d, c)| gas::ScoredDatanet { points: d.len() as u64, contributors: *c })
+                .collect();
+            let gas = score_gas(&refs, &sizes, &query);
             row("score (adversarial)", &format!("{n} x d{dim} {}", adv.name), ns, gas, base);
         }
+    }
+    print_spread(&mut bases);
+}
+
+/// The spread of ecrecover's ns/gas over a run: a ratio is only as good as that.
+fn print_spread(bases: &mut [f64]) {
+    bases.sort_by(f64::total_cmp);
+    if let (Some(lo), Some(hi)) = (bases.first(), bases.last()) {
+        let mid = bases[bases.len() / 2];
+        println!("ecrecover ns/gas over the run: median {mid:.3}, min {lo:.3}, max {hi:.3}");
     }
 }
 
@@ -436,7 +411,11 @@ fn main() {
         "function", "input", "median ns", "gas", "ns/gas", "vs ecrec"
     );
     row("ecrecover", "", eco, gas::ECRECOVER_GAS, base);
-    if std::env::args().any(|a| a == "adversarial") {
+    // `-- influence`: typical and adversarial influence rows; `-- adversarial`: the latter.
+    if std::env::args().any(|a| a == "influence") {
+        influence_rows(&mut rng, base);
+    }
+    if std::env::args().any(|a| a == "influence" || a == "adversarial") {
         adversarial_rows(&mut rng, 128 << 20);
         return;
     }

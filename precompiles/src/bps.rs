@@ -28,8 +28,10 @@ pub struct Share {
 
 /// Normalizes per-contributor weights to basis points (see the module doc).
 ///
-/// `weights` must hold each address at most once; zero weights are ignored. Returns an empty
-/// vector when every weight is zero. Weights up to `u128::MAX / 10_000` are exact.
+/// `weights` must hold each address at most once, in any order (the result does not depend on
+/// it); zero weights are ignored. Returns an empty vector when every weight is zero. Weights up
+/// to `u128::MAX / 10_000` are exact. Linear in the number of weights but for the at most
+/// 10,000 shares it returns: a query may weigh millions of contributors.
 pub fn normalize(weights: &[(Address, u128)]) -> Vec<Share> {
     let total: u128 = weights.iter().map(|&(_, w)| w).fold(0u128, u128::saturating_add);
     if total == 0 {
@@ -42,13 +44,17 @@ pub fn normalize(weights: &[(Address, u128)]) -> Vec<Share> {
         .filter(|&&(_, w)| w > 0)
         .map(|&(a, w)| {
             let scaled = w.saturating_mul(whole);
-            (a, scaled / total, scaled % total)
+            let floor = scaled / total;
+            (a, floor, scaled - floor * total)
         })
         .collect();
     let assigned: u128 = parts.iter().map(|p| p.1).sum();
     let missing = usize::try_from(whole.saturating_sub(assigned)).unwrap_or(usize::MAX);
-    // Largest remainder first, lower address first among equals.
-    parts.sort_unstable_by(|x, y| y.2.cmp(&x.2).then(x.0.cmp(&y.0)));
+    // The `missing` largest remainders first (lower address first among equals; a total order,
+    // so selecting them gives the same set as sorting all).
+    if (1..parts.len()).contains(&missing) {
+        parts.select_nth_unstable_by(missing - 1, |x, y| y.2.cmp(&x.2).then(x.0.cmp(&y.0)));
+    }
     for part in parts.iter_mut().take(missing) {
         part.1 += 1;
     }
@@ -75,6 +81,49 @@ mod tests {
 
     fn sum(s: &[Share]) -> u32 {
         s.iter().map(|x| u32::from(x.bps)).sum()
+    }
+
+    /// The definition: sort every part by remainder, the first `missing` get a point.
+    fn by_full_sort(weights: &[(Address, u128)]) -> Vec<Share> {
+        let total: u128 = weights.iter().map(|w| w.1).sum();
+        let mut parts: Vec<(Address, u128, u128)> = weights
+            .iter()
+            .filter(|w| w.1 > 0)
+            .map(|&(a, w)| (a, w * 10_000 / total, w * 10_000 % total))
+            .collect();
+        let missing = 10_000 - parts.iter().map(|p| p.1).sum::<u128>() as usize;
+        parts.sort_unstable_by(|x, y| y.2.cmp(&x.2).then(x.0.cmp(&y.0)));
+        for p in parts.iter_mut().take(missing) {
+            p.1 += 1;
+        }
+        let mut s: Vec<Share> = parts
+            .into_iter()
+            .filter(|p| p.1 > 0)
+            .map(|(contributor, bps, _)| Share { contributor, bps: bps as u16 })
+            .collect();
+        s.sort_unstable_by(|x, y| y.bps.cmp(&x.bps).then(x.contributor.cmp(&y.contributor)));
+        s
+    }
+
+    #[test]
+    fn selection_matches_the_full_sort() {
+        // Many equal remainders (few distinct weights) and many contributors.
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for (n, distinct) in [(3usize, 2u64), (50, 3), (20_000, 7), (30_000, 1_000_000)] {
+            let weights: Vec<(Address, u128)> = (0..n)
+                .map(|i| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    let a = Address::left_padding_from(&(i as u64 * 7919 % 65_521).to_be_bytes());
+                    (a, u128::from(x % distinct))
+                })
+                .collect();
+            let mut unique = weights.clone();
+            unique.sort_unstable_by_key(|w| w.0);
+            unique.dedup_by_key(|w| w.0);
+            assert_eq!(normalize(&unique), by_full_sort(&unique), "{n} weights");
+        }
     }
 
     #[test]

@@ -12,7 +12,9 @@
 //! its index), uses saturating arithmetic, and is charged before the work it pays for. Token
 //! attribution is charged in two steps: [`attribute_gas`] before matching, and
 //! [`attribute_occurrence_gas`] before holders are enumerated (the count is only known after
-//! matching; see `token_attribution::Prepared`).
+//! matching; see `token_attribution::Prepared`). Influence scoring likewise: [`score_gas`]
+//! before the scan, [`score_weigh_gas`] before the positive weights are looked up by address
+//! and normalized (their number is only known after the scan; see `influence::Scanned`).
 
 use crate::influence;
 
@@ -39,23 +41,32 @@ pub const SCORE_PER_DATANET_GAS: u64 = 100;
 pub const SCORE_PER_KIB_GAS: u64 = 6;
 /// Influence `score`: points per gas of per-point work besides the dot product: the point's
 /// entry into its unit's candidate buffer (every point enters when scores rise along a unit)
-/// and at most one per-chunk contributor sum (an array add by dense contributor id: a chunk
-/// has no more contributors than points).
+/// and at most one partial contributor sum added by dense contributor id (a work unit adds one
+/// per contributor of its chunk only when they are no more than its points).
 pub const SCORE_POINTS_PER_GAS: u64 = 8;
-/// Influence `score`: per candidate the work units may return to the global selection (copy,
-/// select the best `keep`): `min(points, keep · influence::max_units(points, dim))` per
-/// datanet, `keep` being the larger of `topK` and the top points asked for.
+/// Influence `score`: per candidate the work units may return to the global selection:
+/// `min(points, keep · influence::max_units(points, dim))` per datanet, `keep` being the
+/// larger of `topK` and the top points asked for. Covers copying it, selecting the best `topK`
+/// in order and, if it is kept, looking up its contributor id and adding its score to an
+/// array by id (the points `topK` keeps are among the candidates). About 16 ns per candidate
+/// when every point is one (`topK` of a unit's size or more, every score positive).
 pub const SCORE_PER_CANDIDATE_GAS: u64 = 1;
-/// Influence `score`: per point `topK` may keep (`min(topK, points)`): its contributor id
-/// looked up, sorted and summed by id.
-pub const SCORE_PER_KEPT_GAS: u64 = 2;
-/// Influence `score`: per (datanet, contributor) weighed — every contributor of the named
-/// datanets when all points count, at most `min(topK, points)` otherwise. Summing weights by
-/// address and normalizing them costs about 140 ns per contributor (1M distinct contributors:
-/// 142 ms on the node's EVM), far more than scanning their points, so a datanet of one sketch
-/// per contributor pays for it. Only distinct contributors are summed by address: per chunk,
-/// sums are array adds by contributor id (`SCORE_POINTS_PER_GAS`).
-pub const SCORE_PER_CONTRIBUTOR_GAS: u64 = 16;
+/// Influence `score`: per contributor of the named datanets when all points count: its sum
+/// kept in an array by dense contributor id (zeroed, added up from the threads' arrays,
+/// checked for a positive weight). Partial sums are array adds by id (`SCORE_POINTS_PER_GAS`):
+/// a map update per chunk and contributor made a few thousand contributors repeated in every
+/// chunk cost 4x their gas (issue 15).
+pub const SCORE_PER_CONTRIBUTOR_GAS: u64 = 1;
+/// Influence `score`, charged after the scan ([`score_weigh_gas`]): per (datanet,
+/// contributor) with a positive weight, looked up by address and normalized to basis points.
+/// Charged on the exact count, known only once the scores are (an array entry that stays 0
+/// costs next to nothing). Measured 57 ns per weight with 262,144 contributors and 160 ns with
+/// 1M (their arrays leave the caches; node's EVM, two threads, every weight positive).
+pub const SCORE_PER_WEIGHED_GAS: u64 = 5;
+/// Influence `score`, charged after the scan: per weight weighed when the query names more
+/// than one datanet, as the weights are then merged by address (a sort): a contributor may
+/// hold points in several.
+pub const SCORE_PER_MERGED_GAS: u64 = 4;
 
 /// Token `addDocuments`: fixed part.
 pub const ADD_DOCS_BASE_GAS: u64 = 5_000;
@@ -123,9 +134,10 @@ pub struct ScoredDatanet {
     pub contributors: u64,
 }
 
-/// What a `score` call is charged for: an upper bound of each count of
-/// [`influence::InfluenceWork`], computed from the datanets' records and the call's arguments
-/// before any work (never from a node's in-memory chunking).
+/// What a `score` call is charged for before any work: an upper bound of each count of
+/// [`influence::InfluenceWork`] up to the weighing, computed from the datanets' records and the
+/// call's arguments (never from a node's in-memory chunking). The weighing is charged after
+/// the scan, on its exact count ([`score_weigh_gas`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ScoreCharge {
     /// Datanets named.
@@ -134,12 +146,11 @@ pub struct ScoreCharge {
     pub points: u64,
     /// KiB of sketches scanned.
     pub kib: u64,
-    /// Candidates the work units may return.
+    /// Candidates the work units may return (the points `topK` keeps are among them).
     pub candidates: u64,
-    /// Points `topK` may keep.
-    pub kept: u64,
-    /// (datanet, contributor) sums that may be added by address.
-    pub weighed: u64,
+    /// Contributors whose sums are kept in arrays by id: all of the datanets' without `topK`,
+    /// none with it (the kept points' sums ride on the candidates).
+    pub contributors: u64,
 }
 
 impl ScoreCharge {
@@ -155,14 +166,12 @@ impl ScoreCharge {
             .iter()
             .map(|d| d.points.min(keep.saturating_mul(influence::max_units(d.points, dim))))
             .fold(0, u64::saturating_add);
-        let kept = k.min(points);
         Self {
             datanets: datanets.len() as u64,
             points,
             kib: points.saturating_mul(dim).div_ceil(1024),
             candidates,
-            kept,
-            weighed: if k == 0 { contributors } else { kept.min(contributors) },
+            contributors: if k == 0 { contributors } else { 0 },
         }
     }
 
@@ -173,15 +182,22 @@ impl ScoreCharge {
             .saturating_add(self.kib.saturating_mul(SCORE_PER_KIB_GAS))
             .saturating_add(self.points.div_ceil(SCORE_POINTS_PER_GAS))
             .saturating_add(self.candidates.saturating_mul(SCORE_PER_CANDIDATE_GAS))
-            .saturating_add(self.kept.saturating_mul(SCORE_PER_KEPT_GAS))
-            .saturating_add(self.weighed.saturating_mul(SCORE_PER_CONTRIBUTOR_GAS))
+            .saturating_add(self.contributors.saturating_mul(SCORE_PER_CONTRIBUTOR_GAS))
     }
 }
 
 /// `score` over `datanets` of dimension `dim`, keeping `top_k` points (0: all of them) and
-/// returning `top_points`: [`ScoreCharge::gas`].
+/// returning `top_points`, charged before any work: [`ScoreCharge::gas`].
 pub fn score_gas(datanets: &[ScoredDatanet], dim: u64, top_k: u32, top_points: u64) -> u64 {
     ScoreCharge::new(datanets, dim, top_k, top_points).gas()
+}
+
+/// `score`, charged after the scan and before the weighing: `weighed` positive weights, of
+/// which `merged` are merged by address (`influence::Scanned::work`).
+pub fn score_weigh_gas(weighed: u64, merged: u64) -> u64 {
+    weighed
+        .saturating_mul(SCORE_PER_WEIGHED_GAS)
+        .saturating_add(merged.saturating_mul(SCORE_PER_MERGED_GAS))
 }
 
 /// `addDocuments` of `docs` documents holding `tokens` tokens.
@@ -246,12 +262,15 @@ pub fn adapter_read_gas(items: u64) -> u64 {
 
 /// Largest number of sketch bytes one `score` call over one datanet can scan within
 /// `gas_limit` (the answer to "how big a datanet fits a transaction"), for a top-100 query
-/// returning 16 points (each contributor weighed adds [`SCORE_PER_CONTRIBUTOR_GAS`]).
+/// returning 16 points whose kept points all have different contributors.
 pub fn max_score_bytes(gas_limit: u64, dim: u64) -> u64 {
     if dim == 0 {
         return 0;
     }
-    let gas = |points| score_gas(&[ScoredDatanet { points, contributors: 100 }], dim, 100, 16);
+    let gas = |points| {
+        score_gas(&[ScoredDatanet { points, contributors: 100 }], dim, 100, 16)
+            .saturating_add(score_weigh_gas(100, 0))
+    };
     // Binary search over points: score_gas is monotonic.
     let (mut lo, mut hi) = (0u64, gas_limit.saturating_mul(1024));
     while lo < hi {
@@ -280,6 +299,7 @@ mod tests {
         assert!(score_gas(&[net(1000, 10)], 256, 900, 0) > score_gas(&[net(1000, 10)], 256, 9, 0));
         let huge = [net(u64::MAX, u64::MAX), net(u64::MAX, u64::MAX)];
         assert_eq!(score_gas(&huge, u64::MAX, u32::MAX, u64::MAX), u64::MAX);
+        assert_eq!(score_weigh_gas(u64::MAX, u64::MAX), u64::MAX);
         assert_eq!(attribute_gas(u64::MAX, &[vec![u64::MAX]]), u64::MAX);
         assert!(
             attribute_gas(1000, &[vec![100_000_000]]) > attribute_gas(1000, &[vec![10_000_000]])
@@ -298,7 +318,8 @@ mod tests {
     fn max_score_bytes_is_tight() {
         let b = max_score_bytes(30_000_000, 256);
         let points = b / 256;
-        assert!(score_gas(&[net(points, 100)], 256, 100, 16) <= 30_000_000);
-        assert!(score_gas(&[net(points + 1, 100)], 256, 100, 16) > 30_000_000);
+        let weigh = score_weigh_gas(100, 0);
+        assert!(score_gas(&[net(points, 100)], 256, 100, 16) + weigh <= 30_000_000);
+        assert!(score_gas(&[net(points + 1, 100)], 256, 100, 16) + weigh > 30_000_000);
     }
 }

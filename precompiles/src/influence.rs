@@ -23,17 +23,23 @@
 //! integer arithmetic, so the result cannot depend on the thread count, scheduling or chunking.
 //!
 //! Every step of a query is bounded by a count the gas schedule charges for before the query
-//! runs ([`InfluenceWork`], `gas::ScoreCharge`): points scored, per-chunk contributor sums (an
+//! runs ([`InfluenceWork`], `gas::ScoreCharge`): points scored, partial contributor sums (an
 //! array add by dense contributor id, at most one per point), candidates the work units
-//! return (at most `keep` per unit, see [`max_units`]), points kept by `top_k`, and
-//! contributors weighed by address.
+//! return (at most `keep` per unit, see [`max_units`]; the points `top_k` keeps are among
+//! them), and contributors weighed by address.
 
 use crate::bps::{self, Share};
 use alloy_primitives::Address;
 use contributors::Contributors;
 use kernel::score_unit;
 use rayon::prelude::*;
-use std::{cmp::Ordering, collections::BTreeMap, fmt, num::NonZeroU32, sync::Arc};
+use std::{
+    cmp::Ordering,
+    collections::BTreeMap,
+    fmt,
+    num::NonZeroU32,
+    sync::{Arc, Mutex, PoisonError},
+};
 
 /// Smallest sketch dimension a datanet may have.
 pub const MIN_DIM: usize = 64;
@@ -346,13 +352,15 @@ impl Datanet {
     /// Scans with `query` (of this datanet's dimension). Returns the best `keep` positive
     /// points of every work unit (a superset of the global best `keep`) and, if `sums` is given
     /// (one entry per contributor id), adds every contributor's total score to it, returning
-    /// how many per-chunk sums it added. `pos` is this datanet's position in the query.
+    /// how many partial sums it added. `pos` is this datanet's position in the query.
     ///
     /// Units are scored in parallel; every unit's output is a pure function of the unit, and
-    /// outputs are combined in unit order, so nothing depends on scheduling. Scores are summed
-    /// per chunk-local contributor within a unit (or per point, when the chunk has more
-    /// contributors than the unit has points), then per chunk, then added to `sums` by id: one
-    /// array add per chunk and contributor, at most one per point.
+    /// candidates are collected in unit order, so nothing depends on scheduling. Sums are
+    /// integer adds, so neither does their order: each unit's partial sums (see
+    /// [`Self::score_summing`]) are added, on the thread that scored it, into that thread's own
+    /// array by contributor id, and those arrays into `sums` at the end. The adds run in
+    /// parallel, and no unit's partial outlives the unit (holding them all until a merge made a
+    /// datanet of many contributors per chunk re-fault megabytes per query).
     fn scan(
         &self,
         query: &[i8],
@@ -362,92 +370,82 @@ impl Datanet {
         sums: Option<&mut [u64]>,
     ) -> (Vec<Candidate>, u64) {
         let units = self.units();
-        // The excluded ranges of a unit, relative to its first point.
-        let skip = |u: &Unit<'_>| -> Vec<(usize, usize)> {
-            let end = u.first + u.sketches.len() / self.dim;
-            // `excluded` is sorted and disjoint: start at the first range ending past the unit.
-            let from = excluded.partition_point(|&(_, b)| b <= u.first);
-            excluded[from..]
-                .iter()
-                .take_while(|&&(a, _)| a < end)
-                .map(|&(a, b)| (a.max(u.first) - u.first, b.min(end) - u.first))
-                .collect()
-        };
-        let at = |u: &Unit<'_>| {
-            let first = u.first;
-            move |j: usize| (pos, (first + j) as u32)
-        };
         let Some(sums) = sums else {
-            let candidates = units
+            let parts: Vec<Vec<Candidate>> = units
                 .par_iter()
-                .flat_map_iter(|u| score_unit(u.sketches, query, keep, &skip(u), at(u), |_, _| {}))
+                .map(|u| {
+                    let skips = u.skips(excluded, self.dim);
+                    score_unit(u.sketches, query, keep, &skips, u.at(pos), |_, _| {})
+                })
                 .collect();
-            return (candidates, 0);
+            return (parts.concat(), 0);
         };
+        // One array per thread, but no more than one plus the points per contributor: zeroing
+        // and adding them up stays within O(points + contributors) on any number of cores
+        // (threads share an array, under its lock, only when there are more threads).
+        let arrays = 1 + self.len() / sums.len().max(1);
+        let threads = rayon::current_num_threads().clamp(1, arrays);
+        let per_thread: Vec<Mutex<Vec<u64>>> = (0..threads).map(|_| Mutex::default()).collect();
         let chunks: Vec<&Chunk> = self.chunks().collect();
-        let parts: Vec<(Vec<Candidate>, Partial)> = units
+        let parts: Vec<(Vec<Candidate>, u64)> = units
             .par_iter()
             .map(|u| {
-                let chunk = chunks[u.chunk];
-                let from = u.first - chunk.start;
-                let n = u.sketches.len() / self.dim;
-                let local = &chunk.point_contributor[from..from + n];
-                if chunk.contributors.len() <= n {
-                    let mut sums = vec![0u64; chunk.contributors.len()];
-                    let c = score_unit(u.sketches, query, keep, &skip(u), at(u), |j, s| {
-                        sums[local[j] as usize] += u64::from(s);
-                    });
-                    (c, Partial::Sums(sums))
-                } else {
-                    let mut scores = vec![0u32; n];
-                    let c =
-                        score_unit(u.sketches, query, keep, &skip(u), at(u), |j, s| scores[j] = s);
-                    (c, Partial::Scores(scores))
+                let skips = u.skips(excluded, self.dim);
+                let (candidates, partial) =
+                    self.score_summing(chunks[u.chunk], u, query, keep, &skips, pos);
+                let slot = rayon::current_thread_index().unwrap_or(0) % threads;
+                let mut acc = per_thread[slot].lock().unwrap_or_else(PoisonError::into_inner);
+                if acc.is_empty() {
+                    acc.resize(sums.len(), 0);
                 }
+                (candidates, partial.add_to(chunks[u.chunk], u.first, &mut acc))
             })
             .collect();
-        let mut candidates = Vec::new();
-        let mut added = 0u64;
-        // Per chunk-local contributor (u64: at most 2^32 points of 2^24), then by id.
-        let mut per: Vec<u64> = Vec::new();
-        let mut parts = parts.into_iter().zip(&units).peekable();
-        for (k, chunk) in chunks.iter().enumerate() {
-            per.clear();
-            per.resize(chunk.contributors.len(), 0);
-            while let Some(((c, part), u)) = parts.next_if(|(_, u)| u.chunk == k) {
-                candidates.extend(c);
-                match part {
-                    Partial::Sums(sums) => {
-                        for (p, s) in per.iter_mut().zip(sums) {
-                            *p += s;
-                        }
-                    }
-                    Partial::Scores(scores) => {
-                        let from = u.first - chunk.start;
-                        for (&c, s) in chunk.point_contributor[from..].iter().zip(scores) {
-                            per[c as usize] += u64::from(s);
-                        }
-                    }
-                }
+        for acc in per_thread {
+            let acc = acc.into_inner().unwrap_or_else(PoisonError::into_inner);
+            for (sum, a) in sums.iter_mut().zip(acc) {
+                *sum += a;
             }
-            for (&c, &w) in chunk.contributors.iter().zip(&per) {
-                // Ids are below the contributor count, the length of `sums`.
-                if let Some(sum) = sums.get_mut(c as usize) {
-                    *sum += w;
-                }
-            }
-            added += chunk.contributors.len() as u64;
         }
-        (candidates, added)
+        let added = parts.iter().map(|p| p.1).sum();
+        let candidates: Vec<Vec<Candidate>> = parts.into_iter().map(|p| p.0).collect();
+        (candidates.concat(), added)
     }
 
-    /// Adds the scores of `kept` (points of this datanet) to `weights` by contributor; returns
-    /// how many contributors it added. Sums by id in an array when the datanet has few
-    /// contributors for the points kept, else after sorting the ids: either way
-    /// O(kept log kept), then one address look-up per distinct contributor.
-    fn weigh_points(&self, kept: &[Candidate], weights: &mut BTreeMap<Address, u128>) -> u64 {
+    /// Scores unit `u` of `chunk`, keeping its best `keep` candidates and its partial sums:
+    /// per chunk-local contributor when the chunk has no more contributors than the unit has
+    /// points, else per point.
+    fn score_summing(
+        &self,
+        chunk: &Chunk,
+        u: &Unit<'_>,
+        query: &[i8],
+        keep: usize,
+        skips: &[(usize, usize)],
+        pos: u32,
+    ) -> (Vec<Candidate>, Partial) {
+        let n = u.points(self.dim);
+        if chunk.contributors.len() <= n {
+            let from = u.first - chunk.start;
+            let local = &chunk.point_contributor[from..from + n];
+            let mut sums = vec![0u64; chunk.contributors.len()];
+            let c = score_unit(u.sketches, query, keep, skips, u.at(pos), |j, s| {
+                sums[local[j] as usize] += u64::from(s);
+            });
+            (c, Partial::Sums(sums))
+        } else {
+            let mut scores = vec![0u32; n];
+            let c = score_unit(u.sketches, query, keep, skips, u.at(pos), |j, s| scores[j] = s);
+            (c, Partial::Scores(scores))
+        }
+    }
+
+    /// The scores of `kept` (points of this datanet) summed by contributor id: in an array
+    /// when the datanet has few contributors for the points kept, else after sorting the ids.
+    /// Either way O(kept log kept) at most; every kept point is a candidate.
+    fn kept_weights(&self, kept: &[Candidate]) -> IdWeights {
         let mut last: Option<&Chunk> = None;
-        let mut ids: Vec<(u32, u32)> = Vec::with_capacity(kept.len());
+        let mut ids: Vec<(u32, u64)> = Vec::with_capacity(kept.len());
         for &(score, _, idx) in kept {
             // Consecutive kept points mostly share a chunk.
             let i = idx as usize;
@@ -461,39 +459,57 @@ impl Datanet {
             last = Some(chunk);
             let local = chunk.point_contributor.get(i - chunk.start).copied();
             if let Some(&id) = local.and_then(|l| chunk.contributors.get(l as usize)) {
-                ids.push((id, score));
+                ids.push((id, u64::from(score)));
             }
         }
         if self.contributor_count() <= 2 * ids.len() {
             let mut sums = vec![0u64; self.contributor_count()];
             for (id, score) in ids {
                 if let Some(sum) = sums.get_mut(id as usize) {
-                    *sum += u64::from(score);
+                    *sum += score;
                 }
             }
-            return self.weigh_sums(&sums, weights);
+            return IdWeights::Dense(sums);
         }
         ids.sort_unstable_by_key(|e| e.0);
-        let mut weighed = 0;
-        for run in ids.chunk_by(|a, b| a.0 == b.0) {
-            let Some(who) = self.contributors.address(run[0].0) else { continue };
-            *weights.entry(who).or_default() += run.iter().map(|e| u128::from(e.1)).sum::<u128>();
-            weighed += 1;
-        }
-        weighed
+        let runs = ids.chunk_by(|a, b| a.0 == b.0);
+        IdWeights::Sparse(runs.map(|run| (run[0].0, run.iter().map(|e| e.1).sum())).collect())
     }
 
-    /// Adds `sums` (by contributor id, as [`Self::scan`] filled them) to `weights` by address;
-    /// returns how many contributors had a positive sum.
-    fn weigh_sums(&self, sums: &[u64], weights: &mut BTreeMap<Address, u128>) -> u64 {
-        let mut weighed = 0;
-        for (c, &w) in self.contributors.addresses().zip(sums) {
-            if w > 0 {
-                *weights.entry(c).or_default() += u128::from(w);
-                weighed += 1;
+    /// Appends the positive weights of `by_id` to `weights` with their addresses. Ids are
+    /// distinct, so within one datanet no address repeats.
+    fn weigh(&self, by_id: &IdWeights, weights: &mut Vec<(Address, u128)>) {
+        match by_id {
+            IdWeights::Dense(sums) => {
+                let positive = self.contributors.addresses().zip(sums).filter(|(_, w)| **w > 0);
+                weights.extend(positive.map(|(c, &w)| (c, u128::from(w))));
+            }
+            IdWeights::Sparse(sums) => {
+                for &(id, w) in sums.iter().filter(|e| e.1 > 0) {
+                    if let Some(c) = self.contributors.address(id) {
+                        weights.push((c, u128::from(w)));
+                    }
+                }
             }
         }
-        weighed
+    }
+}
+
+/// One datanet's weights summed by contributor id, not yet looked up by address.
+enum IdWeights {
+    /// One entry per contributor id of the datanet (0: no weight).
+    Dense(Vec<u64>),
+    /// (id, weight) of some contributors, ids distinct.
+    Sparse(Vec<(u32, u64)>),
+}
+
+impl IdWeights {
+    /// How many contributors have a positive weight.
+    fn positive(&self) -> u64 {
+        match self {
+            Self::Dense(sums) => sums.iter().filter(|w| **w > 0).count() as u64,
+            Self::Sparse(sums) => sums.iter().filter(|e| e.1 > 0).count() as u64,
+        }
     }
 }
 
@@ -507,12 +523,66 @@ struct Unit<'a> {
     sketches: &'a [i8],
 }
 
+impl Unit<'_> {
+    /// Number of points.
+    fn points(&self, dim: usize) -> usize {
+        self.sketches.len() / dim
+    }
+
+    /// Its part of a datanet's excluded ranges (sorted, disjoint), relative to its first point.
+    fn skips(&self, excluded: &[(usize, usize)], dim: usize) -> Vec<(usize, usize)> {
+        let (first, end) = (self.first, self.first + self.points(dim));
+        // Start at the first range ending past the unit's first point.
+        let from = excluded.partition_point(|&(_, b)| b <= first);
+        excluded[from..]
+            .iter()
+            .take_while(|&&(a, _)| a < end)
+            .map(|&(a, b)| (a.max(first) - first, b.min(end) - first))
+            .collect()
+    }
+
+    /// (datanet position, index) of its `j`-th point, for a datanet at position `pos`.
+    fn at(&self, pos: u32) -> impl Fn(usize) -> (u32, u32) + use<> {
+        let first = self.first;
+        move |j| (pos, (first + j) as u32)
+    }
+}
+
 /// Contributor weights of one unit.
 enum Partial {
     /// Total score per chunk-local contributor.
     Sums(Vec<u64>),
     /// Score of every point of the unit.
     Scores(Vec<u32>),
+}
+
+impl Partial {
+    /// Adds these weights of the unit starting at point `first` of `chunk` to `acc` by
+    /// contributor id; returns how many adds that took (at most one per point).
+    fn add_to(self, chunk: &Chunk, first: usize, acc: &mut [u64]) -> u64 {
+        // Ids are below the contributor count, the length of `acc` (u64: at most 2^32 points
+        // of at most 2^24 each).
+        let mut add = |id: u32, w: u64| {
+            if let Some(sum) = acc.get_mut(id as usize) {
+                *sum += w;
+            }
+        };
+        match self {
+            Self::Sums(sums) => {
+                for (&id, &w) in chunk.contributors.iter().zip(&sums) {
+                    add(id, w);
+                }
+                sums.len() as u64
+            }
+            Self::Scores(scores) => {
+                let local = &chunk.point_contributor[first - chunk.start..];
+                for (&c, &s) in local.iter().zip(&scores) {
+                    add(chunk.contributors[c as usize], u64::from(s));
+                }
+                scores.len() as u64
+            }
+        }
+    }
 }
 
 impl PartialEq for Datanet {
@@ -582,16 +652,25 @@ pub struct InfluenceResult {
 pub struct InfluenceWork {
     /// Points scored.
     pub points: u64,
-    /// Per-chunk contributor sums added into a datanet's sums by contributor id (all points
-    /// only). At most one per point: a chunk has no more contributors than points.
-    pub chunk_sums: u64,
+    /// Partial sums added into a datanet's sums by contributor id (all points only): per work
+    /// unit, one per contributor of its chunk or one per point, whichever is fewer. At most one
+    /// per point.
+    pub sum_adds: u64,
     /// Candidates the work units returned to the global selection: at most `keep` (the larger
     /// of `top_k` and the top points asked for) per unit.
     pub candidates: u64,
-    /// Points kept by `top_k`, whose contributors were looked up and summed.
+    /// Points kept by `top_k`, whose contributors were looked up and summed: among the
+    /// candidates.
     pub kept: u64,
-    /// (datanet, contributor) sums added into the weights by address and normalized.
+    /// Contributors whose sums were kept in an array by id when all points count: every
+    /// contributor of every datanet named.
+    pub summed: u64,
+    /// (datanet, contributor) weights that are positive: looked up by address and normalized
+    /// by [`Scanned::finish`]. Known once [`prepare`] returns, before that work is done.
     pub weighed: u64,
+    /// Of those, the ones merged by address (a sort): all of them when several datanets are
+    /// named, else none.
+    pub merged: u64,
 }
 
 /// A kept point: (score, datanet position in id order, index).
@@ -633,11 +712,11 @@ fn keep_best_in_order(candidates: &mut Vec<Candidate>, k: usize) {
 /// was batched: a function of sizes alone, so the gas schedule can bound the candidates of a
 /// query before it runs (each unit returns at most `keep`).
 ///
-/// Units are runs of at most `per` = max([`CHUNK_POINTS`], [`UNIT_BYTES`] / dim) points of one
-/// chunk; a chunk of `c` points gives `ceil(c / per) <= floor(c / per) + 1` units. Summed over
-/// the chunks: at most `floor(points / per)` plus the number of non-empty chunks, and every
-/// sealed chunk holds at least [`TAIL_BYTES`] of sketches, so there are at most
-/// `points * dim / TAIL_BYTES` of them besides the tail.
+/// Units are runs of at most `per` = max(2,048, 512 KiB / dim) points of one chunk; a chunk
+/// of `c` points gives `ceil(c / per) <= floor(c / per) + 1` units. Summed over the chunks: at
+/// most `floor(points / per)` plus the number of non-empty chunks, and every sealed chunk
+/// holds at least 256 KiB of sketches, so there are at most `points * dim / 256 KiB` of them
+/// besides the tail.
 pub fn max_units(points: u64, dim: u64) -> u64 {
     if points == 0 || dim == 0 {
         return 0;
@@ -664,13 +743,71 @@ pub fn score_excluding(
     datanets: &[(&Datanet, &[(u32, u32)])],
     query: &InfluenceQuery<'_>,
 ) -> Result<InfluenceResult, InfluenceError> {
+    Ok(prepare(datanets, query)?.finish())
+}
+
+/// A query scanned, its weights summed by contributor id but not yet looked up by address
+/// and normalized: [`Scanned::work`] tells how many weights that will take, so the caller can
+/// charge for them first (the count depends on the scores: only positive weights count).
+pub struct Scanned<'d> {
+    /// The datanets in id order.
+    sorted: Vec<&'d Datanet>,
+    /// Their weights by contributor id.
+    weights: Vec<IdWeights>,
+    /// The top points, best first.
+    best: Vec<Candidate>,
+    /// The work so far and the weights still to look up.
+    work: InfluenceWork,
+}
+
+impl Scanned<'_> {
+    /// The work so far, and the weights [`Self::finish`] will look up (`weighed`, `merged`).
+    pub fn work(&self) -> &InfluenceWork {
+        &self.work
+    }
+
+    /// The result: weights looked up by address (merged across datanets), normalized.
+    pub fn finish(self) -> InfluenceResult {
+        let mut weights: Vec<(Address, u128)> = Vec::with_capacity(self.work.weighed as usize);
+        for (d, by_id) in self.sorted.iter().zip(&self.weights) {
+            d.weigh(by_id, &mut weights);
+        }
+        if self.sorted.len() > 1 {
+            merge_by_address(&mut weights);
+        }
+        let shares = bps::normalize(&weights);
+        let top_points = if shares.is_empty() {
+            Vec::new()
+        } else {
+            self.best
+                .iter()
+                .map(|&(sc, pos, idx)| {
+                    let d = self.sorted[pos as usize];
+                    ScoredPoint {
+                        datanet: d.id,
+                        index: idx,
+                        contributor: d.contributor(idx),
+                        score: u64::from(sc),
+                    }
+                })
+                .collect()
+        };
+        InfluenceResult { shares, top_points, work: self.work }
+    }
+}
+
+/// The first part of [`score_excluding`]: checks the query, scans every datanet, keeps the
+/// `top_k` points and sums the weights by contributor id.
+pub fn prepare<'d>(
+    datanets: &[(&'d Datanet, &[(u32, u32)])],
+    query: &InfluenceQuery<'_>,
+) -> Result<Scanned<'d>, InfluenceError> {
     let sorted = checked(datanets, query)?;
     let top_n = query.top_points.min(MAX_TOP_POINTS);
     let keep = query.top_k.map_or(top_n, |k| k.get() as usize);
     let mut work =
         InfluenceWork { points: sorted.iter().map(|d| d.len() as u64).sum(), ..Default::default() };
-    // Per-contributor weights, keyed by address so merging datanets is order-free.
-    let mut weights: BTreeMap<Address, u128> = BTreeMap::new();
+    let mut weights: Vec<IdWeights> = Vec::with_capacity(sorted.len());
     let mut best: Vec<Candidate> = Vec::new();
     for (pos, d) in sorted.iter().enumerate() {
         let skip = excluded(datanets, d.id);
@@ -678,38 +815,29 @@ pub fn score_excluding(
         let mut sums =
             if query.top_k.is_none() { vec![0u64; d.contributor_count()] } else { vec![] };
         let all = query.top_k.is_none().then_some(&mut sums[..]);
-        let (mut found, added) = d.scan(query.sketch, pos as u32, keep.max(top_n), &skip, all);
-        work.chunk_sums += added;
+        let (found, added) = d.scan(query.sketch, pos as u32, keep.max(top_n), &skip, all);
+        work.summed += sums.len() as u64;
+        work.sum_adds += added;
         work.candidates += found.len() as u64;
-        best.append(&mut found);
-        work.weighed += d.weigh_sums(&sums, &mut weights);
+        if best.is_empty() {
+            best = found;
+        } else {
+            best.extend(found);
+        }
+        weights.push(IdWeights::Dense(sums));
     }
     if query.top_k.is_some() {
         keep_best_in_order(&mut best, keep);
         work.kept = best.len() as u64;
-        work.weighed += weigh_kept(&sorted, &best, &mut weights);
+        for (pos, group) in best.chunk_by(|a, b| a.1 == b.1).map(|g| (g[0].1 as usize, g)) {
+            weights[pos] = sorted[pos].kept_weights(group);
+        }
     }
     keep_best(&mut best, top_n);
     best.sort_unstable_by(rank);
-
-    let weights: Vec<(Address, u128)> = weights.into_iter().collect();
-    let shares = bps::normalize(&weights);
-    let top_points = if shares.is_empty() {
-        Vec::new()
-    } else {
-        best.iter()
-            .map(|&(sc, pos, idx)| {
-                let d = sorted[pos as usize];
-                ScoredPoint {
-                    datanet: d.id,
-                    index: idx,
-                    contributor: d.contributor(idx),
-                    score: u64::from(sc),
-                }
-            })
-            .collect()
-    };
-    Ok(InfluenceResult { shares, top_points, work })
+    work.weighed = weights.iter().map(IdWeights::positive).sum();
+    work.merged = if sorted.len() > 1 { work.weighed } else { 0 };
+    Ok(Scanned { sorted, weights, best, work })
 }
 
 /// The datanets of a query sorted by id, after checking that there is one, none twice, and
@@ -747,18 +875,18 @@ fn excluded(datanets: &[(&Datanet, &[(u32, u32)])], id: DatanetId) -> Vec<(usize
     merged.into_iter().map(|(a, b)| (a as usize, b as usize)).collect()
 }
 
-/// Adds the scores of the points kept by `top_k` (grouped by datanet, as
-/// [`keep_best_in_order`] leaves them) to `weights`, by contributor; returns how many
-/// (datanet, contributor) sums it added. Scores are first summed by contributor id, so each
-/// distinct contributor is looked up by address once, not once per point.
-fn weigh_kept(
-    sorted: &[&Datanet],
-    kept: &[Candidate],
-    weights: &mut BTreeMap<Address, u128>,
-) -> u64 {
-    kept.chunk_by(|a, b| a.1 == b.1)
-        .map(|group| sorted[group[0].1 as usize].weigh_points(group, weights))
-        .sum()
+/// Sums the weights of addresses that appear more than once (a contributor of several
+/// datanets). Sorting is the per-contributor cost of a query over several datanets, about the
+/// cost of the map it replaces; `bps::normalize` does not depend on the order.
+fn merge_by_address(weights: &mut Vec<(Address, u128)>) {
+    weights.sort_unstable_by_key(|w| w.0);
+    weights.dedup_by(|next, kept| {
+        let same = next.0 == kept.0;
+        if same {
+            kept.1 += next.1;
+        }
+        same
+    });
 }
 
 #[cfg(test)]

@@ -34,7 +34,8 @@ pub use adapters::{
 };
 pub use bps::{Share, TOTAL_BPS};
 pub use influence::{
-    Datanet, DatanetId, InfluenceError, InfluenceQuery, InfluenceResult, ScoredPoint,
+    Datanet, DatanetId, InfluenceError, InfluenceQuery, InfluenceResult, InfluenceWork, Scanned,
+    ScoredPoint,
 };
 pub use token_attribution::{
     MatchedSpan, MergePolicy, SETTLE_BLOCKS, TokenAttribution, TokenError, TokenIndex, TokenQuery,

@@ -220,12 +220,15 @@ fn influence(b: &mut Bench, rng: &mut Rng, base: f64) {
 /// An adversarial influence datanet family (issue 15).
 struct Adversary {
     name: &'static str,
-    /// Contributor number of point `i`.
+    /// Contributor number of point `i` of a datanet.
     owner: fn(usize) -> usize,
     /// The sketch of point `i`.
     sketch: Sketch,
     /// topK (0: all points count).
     top_k: u32,
+    /// Datanets the points are split over (the same contributors in each: their weights are
+    /// merged by address).
+    datanets: usize,
 }
 
 /// How a family's sketches score against its query.
@@ -240,56 +243,37 @@ enum Sketch {
     Rising,
 }
 
+/// A family over one datanet.
+const fn family(
+    name: &'static str,
+    owner: fn(usize) -> usize,
+    sketch: Sketch,
+    top_k: u32,
+) -> Adversary {
+    Adversary { name, owner, sketch, top_k, datanets: 1 }
+}
+
 const ADVERSARIES: &[Adversary] = &[
+    family("control: 97 in turn, all", |i| i % 97, Sketch::Random, 0),
+    family("control: 97 in turn, top100", |i| i % 97, Sketch::Random, 100),
+    family("4096 in every chunk, all", |i| (i * 7919) % 4096, Sketch::Random, 0),
+    family("65536 random, all", |i| (i.wrapping_mul(0x9E37_79B9) >> 7) % 65_536, Sketch::Random, 0),
+    family(
+        "262144 random, all",
+        |i| (i.wrapping_mul(0x9E37_79B9) >> 7) % 262_144,
+        Sketch::Random,
+        0,
+    ),
+    family("1 per point, all", |i| i, Sketch::Random, 0),
+    family("1 per point, all positive", |i| i, Sketch::Positive, 0),
     Adversary {
-        name: "control: 97 in turn, all",
-        owner: |i| i % 97,
-        sketch: Sketch::Random,
-        top_k: 0,
+        datanets: 2,
+        ..family("2 datanets, 1 per point, all positive", |i| i, Sketch::Positive, 0)
     },
-    Adversary {
-        name: "control: 97 in turn, top100",
-        owner: |i| i % 97,
-        sketch: Sketch::Random,
-        top_k: 100,
-    },
-    Adversary {
-        name: "4096 in every chunk, all",
-        owner: |i| (i * 7919) % 4096,
-        sketch: Sketch::Random,
-        top_k: 0,
-    },
-    Adversary {
-        name: "65536 random, all",
-        owner: |i| (i.wrapping_mul(0x9E37_79B9) >> 7) % 65_536,
-        sketch: Sketch::Random,
-        top_k: 0,
-    },
-    Adversary { name: "1 per point, all", owner: |i| i, sketch: Sketch::Random, top_k: 0 },
-    Adversary {
-        name: "topK=all, all positive",
-        owner: |i| (i * 7919) % 4096,
-        sketch: Sketch::Positive,
-        top_k: u32::MAX,
-    },
-    Adversary {
-        name: "topK=all, 1 per point",
-        owner: |i| i,
-        sketch: Sketch::Positive,
-        top_k: u32::MAX,
-    },
-    Adversary {
-        name: "topK=8192, all positive",
-        owner: |i| i % 97,
-        sketch: Sketch::Positive,
-        top_k: 8192,
-    },
-    Adversary {
-        name: "top100, rising scores",
-        owner: |i| i % 97,
-        sketch: Sketch::Rising,
-        top_k: 100,
-    },
+    family("topK=all, all positive", |i| (i * 7919) % 4096, Sketch::Positive, u32::MAX),
+    family("topK=all, 1 per point", |i| i, Sketch::Positive, u32::MAX),
+    family("topK=8192, all positive", |i| i % 97, Sketch::Positive, 8192),
+    family("top100, rising scores", |i| i % 97, Sketch::Rising, 100),
 ];
 
 /// The sketch bytes of point `i` for `kind`.
@@ -305,9 +289,34 @@ fn adversarial_sketch(kind: Sketch, rng: &mut Rng, dim: usize, i: usize) -> Vec<
     }
 }
 
-/// Adversarial influence rows: each family at d64, d256 and d1024 with `bytes` of sketches,
-/// registered one chunk (256 KiB) per `addPoints`, the most chunks a datanet of that size can
-/// have. ecrecover is timed again before every row and the row's ratio is against that time
+/// Registers a datanet of `points` points of `adv` at dimension `dim`, one chunk (256 KiB) per
+/// `addPoints`: the most chunks a datanet of that size can have. Returns its id.
+fn adversarial_datanet(
+    b: &mut Bench,
+    rng: &mut Rng,
+    adv: &Adversary,
+    dim: usize,
+    points: usize,
+) -> u64 {
+    let per_chunk = (256 << 10) / dim;
+    let out = b.commit(INFLUENCE_ADDRESS, &I::createDatanetCall { dim: dim as u16 }.abi_encode());
+    let id = I::createDatanetCall::abi_decode_returns(&out).expect("id");
+    for start in (0..points).step_by(per_chunk) {
+        let range = start..(start + per_chunk).min(points);
+        let contributors = range
+            .clone()
+            .map(|i| Address::from_word(B256::from(U256::from((adv.owner)(i) + 1))))
+            .collect();
+        let sketches: Vec<u8> =
+            range.flat_map(|i| adversarial_sketch(adv.sketch, rng, dim, i)).collect();
+        let call = I::addPointsCall { datanetId: id, contributors, sketches: sketches.into() };
+        b.commit(INFLUENCE_ADDRESS, &call.abi_encode());
+    }
+    id
+}
+
+/// Adversarial influence rows: each family at d64, d256 and d1024 with `bytes` of sketches in
+/// all. ecrecover is timed again before every row and the row's ratio is against that time
 /// (the machine's load drifts during a run). `ADVERSARY` (a substring of a family's name) and
 /// `ADVERSARY_DIM` select rows.
 fn influence_adversarial(b: &mut Bench, rng: &mut Rng, bytes: usize) {
@@ -316,31 +325,19 @@ fn influence_adversarial(b: &mut Bench, rng: &mut Rng, bytes: usize) {
         Some(d) => vec![d],
         None => vec![64, 256, 1024],
     };
+    let mut bases = Vec::new();
     for dim in dims {
-        let per_chunk = (256 << 10) / dim;
         let points = bytes / dim;
         for adv in ADVERSARIES.iter().filter(|a| a.name.contains(&only)) {
-            let out =
-                b.commit(INFLUENCE_ADDRESS, &I::createDatanetCall { dim: dim as u16 }.abi_encode());
-            let id = I::createDatanetCall::abi_decode_returns(&out).expect("id");
-            for start in (0..points).step_by(per_chunk) {
-                let range = start..(start + per_chunk).min(points);
-                let contributors = range
-                    .clone()
-                    .map(|i| Address::from_word(B256::from(U256::from((adv.owner)(i) + 1))))
-                    .collect();
-                let sketches: Vec<u8> =
-                    range.flat_map(|i| adversarial_sketch(adv.sketch, rng, dim, i)).collect();
-                let call =
-                    I::addPointsCall { datanetId: id, contributors, sketches: sketches.into() };
-                b.commit(INFLUENCE_ADDRESS, &call.abi_encode());
-            }
+            let ids: Vec<u64> = (0..adv.datanets)
+                .map(|_| adversarial_datanet(b, rng, adv, dim, points / adv.datanets))
+                .collect();
             let query: Vec<u8> = match adv.sketch {
                 Sketch::Random => (0..dim).map(|_| rng.next() as u8).collect(),
                 Sketch::Positive | Sketch::Rising => vec![1; dim],
             };
             let call = I::scoreCall {
-                datanetIds: vec![id],
+                datanetIds: ids,
                 querySketch: query.into(),
                 topK: adv.top_k,
                 topPoints: 16,
@@ -348,6 +345,7 @@ fn influence_adversarial(b: &mut Bench, rng: &mut Rng, bytes: usize) {
             // The first call builds the index version (a cache miss costs time, never gas).
             b.time(INFLUENCE_ADDRESS, &call.abi_encode(), 1);
             let (_, _, base) = b.measure(Address::with_last_byte(1), &ecrecover_input());
+            bases.push(base);
             b.row(
                 "score",
                 &format!("{points} x d{dim} {}", adv.name),
@@ -356,6 +354,11 @@ fn influence_adversarial(b: &mut Bench, rng: &mut Rng, bytes: usize) {
                 base,
             );
         }
+    }
+    bases.sort_by(f64::total_cmp);
+    if let (Some(lo), Some(hi)) = (bases.first(), bases.last()) {
+        let mid = bases[bases.len() / 2];
+        println!("ecrecover ns/gas over the run: median {mid:.3}, min {lo:.3}, max {hi:.3}");
     }
 }
 

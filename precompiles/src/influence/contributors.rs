@@ -1,9 +1,9 @@
 //! Dense contributor ids of a datanet: 0, 1, 2… in order of first appearance.
 //!
-//! Scoring all points sums the scores per contributor. With ids dense per datanet, a chunk's
-//! partial sums are added into one array indexed by id (one add per chunk and contributor),
-//! and only the datanet's distinct contributors are ever looked up by address. Summing by
-//! address per chunk instead (a map update per chunk and contributor) made a few thousand
+//! Scoring all points sums the scores per contributor. With ids dense per datanet, each work
+//! unit's partial sums are added into one array indexed by id (array adds, at most one per
+//! point), and only the datanet's distinct contributors are ever looked up by address. Summing
+//! by address per chunk instead (a map update per chunk and contributor) made a few thousand
 //! contributors repeated in every chunk cost 4x their gas (issue 15).
 //!
 //! Ids depend only on the order in which points were pushed, never on how the datanet is

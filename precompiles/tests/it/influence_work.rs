@@ -1,8 +1,10 @@
 //! The work an influence query does stays within what its gas charges (issue 15): for random
 //! adversarial datanets (contributors repeated in every chunk, one per point, batches that
 //! make many small chunks, scores rising along a unit, every point positive) and queries
-//! (`topK` from 1 to beyond the point count), every count of [`InfluenceWork`] is at most the
-//! count [`gas::ScoreCharge`] charges for, computed from the datanets' sizes alone.
+//! (`topK` from 1 to beyond the point count), every count of [`InfluenceWork`] up to the
+//! weighing is at most the count [`gas::ScoreCharge`] charges before the query, computed from
+//! the datanets' sizes alone; the weighing, charged after the scan on its exact count, stays
+//! within one weight per contributor summed or point kept.
 
 use crate::common::Rng;
 use alloy_primitives::{Address, U256};
@@ -102,8 +104,7 @@ fn as_charge(w: &InfluenceWork, datanets: u64, dim: u64) -> gas::ScoreCharge {
         points: w.points,
         kib: (w.points * dim).div_ceil(1024),
         candidates: w.candidates,
-        kept: w.kept,
-        weighed: w.weighed,
+        contributors: w.summed,
     }
 }
 
@@ -148,11 +149,18 @@ proptest! {
             .collect();
         let charge = gas::ScoreCharge::new(&sizes, dim as u64, top_k, top_points as u64);
         prop_assert_eq!(work.points, charge.points);
-        // One array add per chunk and contributor, paid with the points (SCORE_POINTS_PER_GAS).
-        prop_assert!(work.chunk_sums <= work.points, "{work:?}");
+        // Array adds by contributor id, paid with the points (SCORE_POINTS_PER_GAS).
+        prop_assert!(work.sum_adds <= work.points, "{work:?}");
         prop_assert!(work.candidates <= charge.candidates, "{work:?} vs {charge:?}");
-        prop_assert!(work.kept <= charge.kept, "{work:?} vs {charge:?}");
-        prop_assert!(work.weighed <= charge.weighed, "{work:?} vs {charge:?}");
+        // The kept points are among the candidates and ride on their charge.
+        prop_assert!(work.kept <= work.candidates, "{work:?}");
+        prop_assert!(work.kept <= u64::from(top_k), "{work:?}");
+        prop_assert!(work.summed <= charge.contributors, "{work:?} vs {charge:?}");
+        // The weighing is charged after the scan on its exact count: a positive weight per
+        // (datanet, contributor) at most, all merged when several datanets are named.
+        let all: u64 = sizes.iter().map(|s| s.contributors).sum();
+        prop_assert!(work.weighed <= all.min(work.kept.max(work.summed)), "{work:?}");
+        prop_assert_eq!(work.merged, if datanets > 1 { work.weighed } else { 0 });
         let done = as_charge(&work, datanets as u64, dim as u64);
         prop_assert!(done.gas() <= charge.gas(), "{done:?} vs {charge:?}");
     }

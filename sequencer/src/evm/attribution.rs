@@ -21,7 +21,8 @@
 //!
 //! Gas: the crate's compute schedule (`ol_precompiles::gas`), plus state growth priced like
 //! Ethereum's (20,000 per new slot, `datasets::store_gas` for a batch's bytes) and 200 per slot
-//! read. All of it is charged before any work.
+//! read. All of it is charged before the work it pays for; `score` charges its weighing after
+//! the scan, on the exact number of positive weights (`gas::score_weigh_gas`).
 
 use super::{
     datasets::{self, Versioned, Versions},
@@ -439,10 +440,17 @@ fn score(
         top_k: NonZeroU32::new(top_k),
         top_points: usize::from(top_points),
     };
-    let result = match influence::score_excluding(&refs, &q) {
-        Ok(r) => r,
+    let scanned = match influence::prepare(&refs, &q) {
+        Ok(s) => s,
         Err(e) => return Ok(revert(gas, &e)),
     };
+    // Weighing is charged on its exact count, known after the scan and before the work.
+    let work = scanned.work();
+    let gas = gas.saturating_add(gas::score_weigh_gas(work.weighed, work.merged));
+    if gas > limit {
+        return Ok(Outcome::OutOfGas);
+    }
+    let result = scanned.finish();
     if record {
         let shares = result
             .shares
