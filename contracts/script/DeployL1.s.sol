@@ -16,7 +16,12 @@ import {AttestationVerifier} from "../src/L1/AttestationVerifier.sol";
 /// environment; every one defaults to the deployer (roles) or a devnet value:
 ///   OPEN_HOLDER, L1_OWNER, BATCHER, PROPOSER, GUARDIAN, PROVER_SIGNER   (addresses)
 ///   CHALLENGE_WINDOW (s, default 0), PROOF_MATURITY_DELAY (s, default 0),
-///   MAX_DEPOSIT_GAS (per L1 block, default 20000000), STARTING_BLOCK (L2, default 0)
+///   MAX_DEPOSIT_GAS (default 20000000), STARTING_BLOCK (L2, default 0)
+/// MAX_DEPOSIT_GAS is OP's maxResourceLimit: the L2 gas the deposits of one L1 block may buy
+/// together, and ten times the target of the deposit fee market (OpenPortal's EIP-1559-style
+/// base fee rises when deposits buy more than a tenth of it per L1 block, and a deposit burns
+/// its price in L1 gas). It must be a multiple of 10 and at least 21000; keep it plus the 1M of
+/// the L1-attributes deposit within the L2 block gas limit.
 contract DeployL1 is Script {
     struct Deployment {
         OpenToken token;

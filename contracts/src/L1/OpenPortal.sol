@@ -31,8 +31,18 @@ import {AddressAliasHelper} from "./libraries/AddressAliasHelper.sol";
 ///         (`msg.sender != tx.origin`), as in OP: a contract's minted OPEN lands at its alias.
 ///         Each deposit's gas limit is at least 21000 + 16 per data byte, the data at most
 ///         120,000 bytes, and the deposits of one L1 block together buy at most
-///         `maxDepositGasPerL1Block` L2 gas, so they always fit in the L2 block that includes them
-///         (a hard cap in place of OP's ResourceMetering; it does not charge for the gas).
+///         `maxDepositGasPerL1Block` L2 gas, so they always fit in the L2 block that includes them.
+///
+///         Deposit pricing. A deposit's L2 execution is not paid for on L2 (deposit transactions
+///         have no gas price), so it is paid here, with OP's ResourceMetering market: deposit gas
+///         has a base fee (wei per L2 gas, at least 1 gwei) that moves like EIP-1559 from one L1
+///         block to the next, towards a target of `maxDepositGasPerL1Block / 10` per L1 block
+///         (x2.125 after a full block, x7/8 per L1 block without deposits), and a deposit
+///         burns `gasLimit * baseFee / max(block.basefee, 1 gwei)` L1 gas (OP's Burn.gas), less
+///         the gas its own work already used. Filling the whole budget of a block thus costs
+///         the budget times the base fee, and every full block more than doubles the base fee,
+///         so the deposit path (the rollup's forced-inclusion path) cannot be censored by buying
+///         up the budget for free.
 ///
 ///         Withdrawals. A withdrawal started on L2 (`L2ToL1MessagePasser.initiateWithdrawal`) is
 ///         proved against an output root recorded in the SettlementInbox, with a Merkle-Patricia
@@ -59,10 +69,14 @@ contract OpenPortal {
         uint128 l2OutputIndex;
     }
 
-    /// @notice L2 gas bought by the deposits of the current L1 block.
-    struct DepositGas {
-        uint64 l1BlockNumber;
-        uint64 used;
+    /// @notice State of the deposit gas market (OP's ResourceMetering.ResourceParams, same layout).
+    /// @custom:field prevBaseFee   Base fee of deposit gas (wei per L2 gas) in block `prevBlockNum`.
+    /// @custom:field prevBoughtGas L2 gas bought by the deposits of block `prevBlockNum`.
+    /// @custom:field prevBlockNum  Last L1 block with a deposit (or the deployment's).
+    struct ResourceParams {
+        uint128 prevBaseFee;
+        uint64 prevBoughtGas;
+        uint64 prevBlockNum;
     }
 
     /// @notice `l2Sender` outside a withdrawal's call.
@@ -78,6 +92,28 @@ contract OpenPortal {
     /// @notice Largest deposit calldata (OP's limit).
     uint256 public constant MAX_DEPOSIT_DATA_SIZE = 120_000;
 
+    /// @notice The deposit gas market's target per L1 block is `maxDepositGasPerL1Block` divided
+    ///         by this (OP's default elasticityMultiplier).
+    uint256 public constant ELASTICITY_MULTIPLIER = 10;
+
+    /// @notice Bounds the base fee's change per L1 block (OP's default
+    ///         baseFeeMaxChangeDenominator): `fee * (bought - target) / (target * 8)`.
+    uint256 public constant BASE_FEE_MAX_CHANGE_DENOMINATOR = 8;
+
+    /// @notice Lowest base fee of deposit gas, wei per L2 gas (OP's default minimumBaseFee).
+    uint256 public constant MINIMUM_BASE_FEE = 1 gwei;
+
+    /// @notice Highest base fee of deposit gas (OP's default maximumBaseFee).
+    uint256 public constant MAXIMUM_BASE_FEE = type(uint128).max;
+
+    /// @notice Floor of the L1 base fee when converting a deposit's price into L1 gas to burn
+    ///         (OP's: avoids dividing by zero and excessive burns when L1 gas is very cheap).
+    uint256 internal constant MIN_L1_BASE_FEE = 1 gwei;
+
+    /// @notice `(1 - 1 / BASE_FEE_MAX_CHANGE_DENOMINATOR)` in 128-bit fixed point: the base fee's
+    ///         factor per empty L1 block.
+    uint256 internal constant EMPTY_BLOCK_FACTOR_Q128 = (1 << 128) - (1 << 128) / BASE_FEE_MAX_CHANGE_DENOMINATOR;
+
     /// @notice OPEN on L1.
     IERC20 public immutable openToken;
 
@@ -88,7 +124,8 @@ contract OpenPortal {
     ///         own challenge window); time for the guardian to react to a bad proof.
     uint256 public immutable proofMaturityDelay;
 
-    /// @notice Most L2 gas the deposits of one L1 block may buy together (and so one deposit).
+    /// @notice Most L2 gas the deposits of one L1 block may buy together (and so one deposit);
+    ///         OP's maxResourceLimit. A tenth of it is the deposit gas market's target.
     uint64 public immutable maxDepositGasPerL1Block;
 
     /// @notice The L2 sender of the withdrawal being finalized, else 0x…dEaD. Doubles as a
@@ -102,8 +139,8 @@ contract OpenPortal {
     ///         (OPEN sent here by plain transfers is not counted and stays here).
     uint256 public totalLocked;
 
-    /// @notice L2 gas bought by deposits in the current L1 block.
-    DepositGas public depositGas;
+    /// @notice The deposit gas market: base fee and gas bought in the last L1 block with deposits.
+    ResourceParams public params;
 
     /// @notice Withdrawals that have been finalized.
     mapping(bytes32 => bool) public finalizedWithdrawals;
@@ -132,6 +169,7 @@ contract OpenPortal {
     error GasLimitTooSmall();
     error DataTooLarge();
     error DepositGasLimitExceeded();
+    error InvalidResourceConfig();
     error InvalidOutputRootVersion();
     error InvalidOutputRootProof();
     error InvalidWithdrawalProof();
@@ -149,11 +187,21 @@ contract OpenPortal {
         _;
     }
 
+    /// @notice Charges a deposit for the `_gasLimit` L2 gas it buys (OP's `metered`): the gas the
+    ///         entry point uses counts towards the charge, and whatever is missing is burnt.
+    modifier metered(uint64 _gasLimit) {
+        uint256 initialGas = gasleft();
+        _;
+        _metered(_gasLimit, initialGas);
+    }
+
     /// @param _openToken               OPEN on L1.
     /// @param _inbox                   The settlement inbox.
     /// @param _proofMaturityDelay      Seconds between proof and finalization of a withdrawal.
-    /// @param _maxDepositGasPerL1Block L2 gas the deposits of one L1 block may buy (OP: 20M);
-    ///                                 keep it below the L2 block gas limit.
+    /// @param _maxDepositGasPerL1Block L2 gas the deposits of one L1 block may buy (OP's
+    ///                                 maxResourceLimit, 20M); a multiple of 10, at least 21000.
+    ///                                 Keep it plus the L1-attributes deposit's 1M at most the L2
+    ///                                 block gas limit.
     constructor(
         IERC20 _openToken,
         SettlementInbox _inbox,
@@ -163,11 +211,22 @@ contract OpenPortal {
         if (address(_openToken) == address(0) || address(_inbox) == address(0)) {
             revert ZeroAddress();
         }
+        // OP's SystemConfig checks: a non-zero target without rounding, and room for a deposit.
+        if (_maxDepositGasPerL1Block % ELASTICITY_MULTIPLIER != 0 || _maxDepositGasPerL1Block < minimumGasLimit(0)) {
+            revert InvalidResourceConfig();
+        }
         openToken = _openToken;
         inbox = _inbox;
         proofMaturityDelay = _proofMaturityDelay;
         maxDepositGasPerL1Block = _maxDepositGasPerL1Block;
         l2Sender = DEFAULT_L2_SENDER;
+        // The market starts at the minimum base fee in the deployment's block (OP's initial state).
+        // casting to uint128 is safe: MINIMUM_BASE_FEE is 1e9.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        params.prevBaseFee = uint128(MINIMUM_BASE_FEE);
+        // casting to uint64 is safe: L1 block numbers fit 64 bits.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        params.prevBlockNum = uint64(block.number);
     }
 
     // ---------------------------------------------------------------------------------------
@@ -213,6 +272,7 @@ contract OpenPortal {
         external
         payable
         whenNotPaused
+        metered(_gasLimit)
     {
         if (msg.value != 0) revert NoValue();
         _deposit(_to, 0, _value, _gasLimit, _isCreation, _data);
@@ -233,14 +293,18 @@ contract OpenPortal {
         uint64 _gasLimit,
         bool _isCreation,
         bytes calldata _data
-    ) external whenNotPaused {
+    ) external whenNotPaused metered(_gasLimit) {
         _lock(_mint);
         _deposit(_to, _mint, _value, _gasLimit, _isCreation, _data);
     }
 
     /// @notice Locks `_amount` L1 OPEN (pulled from the caller) and sends the same amount to
     ///         `_to` on L2, calling it with `_data`: mint = value = `_amount`.
-    function depositOpen(address _to, uint256 _amount, uint64 _gasLimit, bytes calldata _data) external whenNotPaused {
+    function depositOpen(address _to, uint256 _amount, uint64 _gasLimit, bytes calldata _data)
+        external
+        whenNotPaused
+        metered(_gasLimit)
+    {
         _lock(_amount);
         _deposit(_to, _amount, _amount, _gasLimit, false, _data);
     }
@@ -262,7 +326,6 @@ contract OpenPortal {
         if (_isCreation && _to != address(0)) revert CreationTargetNotZero();
         if (_data.length > MAX_DEPOSIT_DATA_SIZE) revert DataTooLarge();
         if (_gasLimit < minimumGasLimit(uint64(_data.length))) revert GasLimitTooSmall();
-        _meterDepositGas(_gasLimit);
 
         address from = msg.sender;
         if (msg.sender != tx.origin) from = AddressAliasHelper.applyL1ToL2Alias(msg.sender);
@@ -272,13 +335,100 @@ contract OpenPortal {
         );
     }
 
-    function _meterDepositGas(uint64 _gasLimit) internal {
-        DepositGas memory g = depositGas;
-        uint256 used = (g.l1BlockNumber == block.number ? uint256(g.used) : 0) + _gasLimit;
-        if (used > maxDepositGasPerL1Block) revert DepositGasLimitExceeded();
-        // casting to uint64 is safe: used <= maxDepositGasPerL1Block, a uint64.
+    /// @notice Base fee of deposit gas (wei per L2 gas) that a deposit in the current L1 block
+    ///         pays. A deposit of `gasLimit` burns `gasLimit * depositBaseFee() /
+    ///         max(block.basefee, 1 gwei)` L1 gas in all (its own work included).
+    function depositBaseFee() external view returns (uint256) {
+        return _baseFee(params);
+    }
+
+    /// @dev OP's ResourceMetering._metered: buys `_amount` L2 gas in this L1 block at the block's
+    ///      base fee and burns its price in L1 gas, less the gas used since `_initialGas`.
+    ///
+    ///      Why burn L1 gas rather than charge OPEN: OP's choice, and the only charge that nobody
+    ///      collects. The burnt gas pays the L1 base fee, which L1 destroys, so neither the
+    ///      portal, a fee recipient nor an L1 block producer gets it back; a charge in OPEN would
+    ///      go somewhere (OPEN cannot be burnt) and whoever receives it could censor for free. It
+    ///      needs no approval, so `depositTransaction` keeps OP's interface, and it is bounded by
+    ///      L1 itself: once the base fee has more than doubled a few times, filling the budget
+    ///      needs more L1 gas than an L1 block holds. The price is in ETH when the L1 base fee is
+    ///      at least 1 gwei, and in L1 gas (1 L1 gas per 1 gwei of price) below that.
+    function _metered(uint64 _amount, uint256 _initialGas) internal {
+        ResourceParams memory p = params;
+        uint256 baseFee = _baseFee(p);
+        uint256 bought = (p.prevBlockNum == block.number ? uint256(p.prevBoughtGas) : 0) + _amount;
+        if (bought > maxDepositGasPerL1Block) revert DepositGasLimitExceeded();
+        // casting to uint128 is safe: baseFee <= MAXIMUM_BASE_FEE = type(uint128).max.
         // forge-lint: disable-next-line(unsafe-typecast)
-        depositGas = DepositGas({l1BlockNumber: uint64(block.number), used: uint64(used)});
+        p.prevBaseFee = uint128(baseFee);
+        // casting to uint64 is safe: bought <= maxDepositGasPerL1Block, a uint64.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        p.prevBoughtGas = uint64(bought);
+        // casting to uint64 is safe: L1 block numbers fit 64 bits.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        p.prevBlockNum = uint64(block.number);
+        params = p;
+
+        // The price in wei, as L1 gas at the L1 base fee (at least 1 gwei, as in OP).
+        uint256 l1BaseFee = block.basefee > MIN_L1_BASE_FEE ? block.basefee : MIN_L1_BASE_FEE;
+        uint256 gasCost = uint256(_amount) * baseFee / l1BaseFee;
+        // The entry point's own work is L1 gas paid at the same base fee: it counts (OP's
+        // dynamic stipend). Only the rest is burnt.
+        uint256 usedGas = _initialGas - gasleft();
+        if (gasCost > usedGas) _burnGas(gasCost - usedGas);
+    }
+
+    /// @dev The base fee of deposit gas in the current L1 block, given the market's state `_p`
+    ///      (OP's update): one EIP-1559 step for block `prevBlockNum`, whose deposits bought
+    ///      `prevBoughtGas`, then a decay by (1 - 1/8) for each empty block since, clamped to
+    ///      [MINIMUM_BASE_FEE, MAXIMUM_BASE_FEE] after each part.
+    function _baseFee(ResourceParams memory _p) internal view returns (uint256 fee_) {
+        fee_ = _p.prevBaseFee;
+        uint256 blockDiff = block.number - _p.prevBlockNum;
+        if (blockDiff == 0) return fee_;
+
+        uint256 target = maxDepositGasPerL1Block / ELASTICITY_MULTIPLIER;
+        uint256 bought = _p.prevBoughtGas;
+        // fee * |bought - target| <= 2^128 * 2^64: no overflow.
+        if (bought > target) {
+            fee_ += fee_ * (bought - target) / (target * BASE_FEE_MAX_CHANGE_DENOMINATOR);
+        } else {
+            fee_ -= fee_ * (target - bought) / (target * BASE_FEE_MAX_CHANGE_DENOMINATOR);
+        }
+        fee_ = _clampBaseFee(fee_);
+        if (blockDiff > 1) fee_ = _clampBaseFee(_decay(fee_, blockDiff - 1));
+    }
+
+    /// @dev `_fee * (1 - 1/8)^_blocks` (OP's Arithmetic.cdexp), by squaring in 128-bit fixed
+    ///      point: at most 9 squarings and 9 products, each rounding down by under 2^-128.
+    function _decay(uint256 _fee, uint256 _blocks) internal pure returns (uint256) {
+        // (7/8)^512 * 2^128 < 1e9: below the minimum whatever the fee.
+        if (_blocks >= 512) return 0;
+        uint256 factor = 1 << 128;
+        uint256 b = EMPTY_BLOCK_FACTOR_Q128;
+        while (true) {
+            if ((_blocks & 1) == 1) factor = (factor * b) >> 128;
+            _blocks >>= 1;
+            if (_blocks == 0) break;
+            b = (b * b) >> 128;
+        }
+        // _fee <= MAXIMUM_BASE_FEE < 2^128 and factor < 2^128 (at least one product): no overflow.
+        return (_fee * factor) >> 128;
+    }
+
+    function _clampBaseFee(uint256 _fee) internal pure returns (uint256) {
+        if (_fee < MINIMUM_BASE_FEE) return MINIMUM_BASE_FEE;
+        if (_fee > MAXIMUM_BASE_FEE) return MAXIMUM_BASE_FEE;
+        return _fee;
+    }
+
+    /// @dev Burns `_amount` gas (OP's Burn.gas): loops until that much has been used.
+    function _burnGas(uint256 _amount) internal view {
+        uint256 i;
+        uint256 initialGas = gasleft();
+        while (initialGas - gasleft() < _amount) {
+            ++i;
+        }
     }
 
     // ---------------------------------------------------------------------------------------

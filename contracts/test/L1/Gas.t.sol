@@ -49,6 +49,34 @@ contract L1GasTest is L1GasBase {
         _report("depositTransaction", g - gasleft());
     }
 
+    /// @dev The work of the deposit path alone (metering included, nothing burnt): at an L1
+    ///      base fee of 1,000 gwei the price of 100,000 L2 gas at 1 gwei is 100 L1 gas, less than
+    ///      the work, which counts towards it.
+    function test_gas_depositTransaction_work() public {
+        vm.fee(1_000 gwei);
+        vm.prank(alice, alice);
+        uint256 g = gasleft();
+        portal.depositTransaction(alice, 0, 100_000, false, "");
+        _report("depositTransaction work (no burn)", g - gasleft());
+    }
+
+    /// @dev OP's benchmark call (contracts-bedrock GasBenchMark_OptimismPortal,
+    ///      test_depositTransaction_benchmark): 50,000 L2 gas and 34 bytes of data at the minimum
+    ///      base fee, no value (OP's sends 100 wei of ETH).
+    function test_gas_depositTransaction_opBenchmark() public {
+        portal.depositTransaction(
+            address(1), 0, 50_000, false, hex"0000111122223333444455556666777788889999aaaabbbbccccddddeeeeffff0000"
+        );
+    }
+
+    function test_gas_depositOpen_work() public {
+        vm.fee(1_000 gwei);
+        vm.prank(alice, alice);
+        uint256 g = gasleft();
+        portal.depositOpen(alice, 1 ether, 100_000, "");
+        _report("depositOpen work (no burn)", g - gasleft());
+    }
+
     function test_gas_depositOpen() public {
         vm.prank(alice, alice);
         uint256 g = gasleft();
