@@ -10,7 +10,9 @@
 //! - [`output_root`]: the commitment the L1 contracts settle on.
 //! - [`contracts`]: `sol!` bindings of the L1 settlement contracts, from the committed artifacts.
 //! - [`rollup`]: `rollup.json`, what ties the L2 chain to its L1 (genesis, windows, addresses).
+//! - [`batch`]: how L2 blocks travel through L1: frames, blobs, channels and the batch format.
 
+pub mod batch;
 pub mod config;
 pub mod contracts;
 pub mod deposit;
