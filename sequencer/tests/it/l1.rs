@@ -66,6 +66,27 @@ fn l1_hash(l1: &str, number: u64) -> B256 {
     cast(&["block", &number.to_string(), "--field", "hash", "--rpc-url", l1]).parse().expect("hash")
 }
 
+/// Locks `amount` OPEN of dev account 0 in the portal for `recipient` on L2 (approve, then
+/// `depositOpen` with 100k L2 gas), with cast as a user would; returns the L1 receipt.
+fn deposit_open(l1: &L1Devnet, recipient: &str, amount: &str) -> Value {
+    let (portal, token) = (l1.portal.to_string(), l1.token.to_string());
+    let send = |args: &[&str]| {
+        let mut all = vec!["send", "--rpc-url", &l1.url, "--private-key", KEY0, "--json"];
+        all.extend_from_slice(args);
+        cast(&all)
+    };
+    send(&[&token, "approve(address,uint256)", &portal, amount]);
+    let receipt = send(&[
+        &portal,
+        "depositOpen(address,uint256,uint64,bytes)",
+        recipient,
+        amount,
+        "100000",
+        "0x",
+    ]);
+    serde_json::from_str(&receipt).expect("receipt json")
+}
+
 #[test]
 fn deposits_are_minted_on_l2_with_op_source_hashes() {
     let l1 = L1Devnet::start();
@@ -77,33 +98,7 @@ fn deposits_are_minted_on_l2_with_op_source_hashes() {
     // A user on L1 locks 3 OPEN in the portal for a fresh L2 address (cast, key 0 holds OPEN).
     let recipient = "0x000000000000000000000000000000000000bEEF";
     let amount = "3000000000000000000";
-    let (portal, token) = (l1.portal.to_string(), l1.token.to_string());
-    cast(&[
-        "send",
-        "--rpc-url",
-        &l1.url,
-        "--private-key",
-        KEY0,
-        &token,
-        "approve(address,uint256)",
-        &portal,
-        amount,
-    ]);
-    let receipt = cast(&[
-        "send",
-        "--rpc-url",
-        &l1.url,
-        "--private-key",
-        KEY0,
-        "--json",
-        &portal,
-        "depositOpen(address,uint256,uint64,bytes)",
-        recipient,
-        amount,
-        "100000",
-        "0x",
-    ]);
-    let receipt: Value = serde_json::from_str(&receipt).expect("receipt json");
+    let receipt = deposit_open(&l1, recipient, amount);
     let l1_block: B256 = receipt["blockHash"].as_str().expect("hash").parse().expect("hash");
     let l1_number = u64::from_str_radix(
         receipt["blockNumber"].as_str().expect("number").trim_start_matches("0x"),
@@ -114,7 +109,9 @@ fn deposits_are_minted_on_l2_with_op_source_hashes() {
         .as_array()
         .expect("logs")
         .iter()
-        .find(|l| l["address"].as_str().is_some_and(|a| a.eq_ignore_ascii_case(&portal)))
+        .find(|l| {
+            l["address"].as_str().is_some_and(|a| a.eq_ignore_ascii_case(&l1.portal.to_string()))
+        })
         .expect("portal log");
     let log_index =
         u64::from_str_radix(log["logIndex"].as_str().expect("index").trim_start_matches("0x"), 16)
@@ -202,31 +199,7 @@ fn a_killed_sequencer_resumes_its_epochs_without_minting_twice() {
     wait_for("the first L2 blocks", Duration::from_secs(30), || head(&l2) >= 2);
     let recipient = "0x000000000000000000000000000000000000CAFE";
     let amount = "2000000000000000000";
-    let (portal, token) = (l1.portal.to_string(), l1.token.to_string());
-    cast(&[
-        "send",
-        "--rpc-url",
-        &l1.url,
-        "--private-key",
-        KEY0,
-        &token,
-        "approve(address,uint256)",
-        &portal,
-        amount,
-    ]);
-    cast(&[
-        "send",
-        "--rpc-url",
-        &l1.url,
-        "--private-key",
-        KEY0,
-        &portal,
-        "depositOpen(address,uint256,uint64,bytes)",
-        recipient,
-        amount,
-        "100000",
-        "0x",
-    ]);
+    deposit_open(&l1, recipient, amount);
     wait_for("the deposit on L2", Duration::from_secs(60), || {
         cast(&["balance", recipient, "--rpc-url", &l2]) == amount
     });
