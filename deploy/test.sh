@@ -26,6 +26,8 @@ step "rust: format"
 cargo fmt --all --check
 step "rust: clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+step "rust: binaries (integration tests run ol-batcher beside ol-node)"
+cargo build --workspace --bins --locked
 step "rust: tests"
 cargo test --workspace --locked
 

@@ -22,6 +22,7 @@ mod codec;
 mod compress;
 mod frame;
 pub mod history;
+mod inbox;
 mod txs;
 mod wire;
 
@@ -40,6 +41,7 @@ pub use frame::{
     MAX_FRAME_LEN, encode_payload, parse_payload, split_channel,
 };
 pub use history::{AddressHistory, HISTORY_BLOCKS, HISTORY_USES, HistoryError};
+pub use inbox::{InboxBatch, InboxError, calldata_batch, inbox_batch};
 pub use txs::{MAX_BATCH_CALLDATA, TxColumnsError};
 pub use wire::WireError;
 

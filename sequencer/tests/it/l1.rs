@@ -18,13 +18,13 @@ use std::{
 /// The L1Block predeploy (its `number()` and `hash()` are an L2 block's origin).
 const L1_BLOCK: &str = "0x4200000000000000000000000000000000000015";
 
-fn cast(args: &[&str]) -> String {
+pub(crate) fn cast(args: &[&str]) -> String {
     let (ok, out, err) = run(Command::new(foundry("cast")).args(args));
     assert!(ok, "cast {args:?} failed:\n{out}\n{err}");
     out.trim().to_string()
 }
 
-fn start_node(l1: &L1Devnet, datadir: &std::path::Path) -> TestNode {
+pub(crate) fn start_node(l1: &L1Devnet, datadir: &std::path::Path) -> TestNode {
     let genesis = l1.genesis.to_str().expect("utf8 path");
     let rollup = l1.rollup.to_str().expect("utf8 path");
     TestNode::start_with(
@@ -42,7 +42,7 @@ fn start_node(l1: &L1Devnet, datadir: &std::path::Path) -> TestNode {
     )
 }
 
-fn wait_for(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {
+pub(crate) fn wait_for(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {
     let start = Instant::now();
     while !ok() {
         assert!(start.elapsed() < timeout, "timed out waiting for {what}");
@@ -50,7 +50,7 @@ fn wait_for(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {
     }
 }
 
-fn head(url: &str) -> u64 {
+pub(crate) fn head(url: &str) -> u64 {
     cast(&["block-number", "--rpc-url", url]).parse().expect("number")
 }
 

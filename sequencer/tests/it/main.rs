@@ -3,6 +3,7 @@
 
 #![allow(unreachable_pub)]
 
+mod batcher;
 mod cast;
 mod clients;
 mod crash;
