@@ -18,16 +18,15 @@ pub async fn serve(
 ) -> eyre::Result<(SocketAddr, ServerHandle)> {
     let running = Arc::new(running);
     let mut module = RpcModule::new(());
-    let r = running.clone();
-    module.register_method("admin_startBatcher", move |_, _, _| {
-        r.send_replace(true);
-        true
-    })?;
-    let r = running.clone();
-    module.register_method("admin_stopBatcher", move |_, _, _| {
-        r.send_replace(false);
-        true
-    })?;
+    // The status says the new state at once, not at the driver's next poll.
+    for (method, on) in [("admin_startBatcher", true), ("admin_stopBatcher", false)] {
+        let (r, s) = (running.clone(), status.clone());
+        module.register_method(method, move |_, _, _| {
+            r.send_replace(on);
+            s.lock().running = on;
+            true
+        })?;
+    }
     module.register_method("admin_batcherStatus", move |_, _, _| {
         // A plain struct of numbers and strings always serializes.
         serde_json::to_value(status.lock().clone()).unwrap_or(serde_json::Value::Null)

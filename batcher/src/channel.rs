@@ -66,15 +66,9 @@ impl ChannelBuilder {
         self.history = AddressHistory::new();
     }
 
-    /// Encodes `blocks` (consecutive, linked) as one channel and returns its payloads, each the
-    /// derivation version byte and one frame of at most `max_frame` bytes; then extends the
-    /// history with the blocks.
-    pub fn close(
-        &mut self,
-        blocks: &[L2Block],
-        chain_id: u64,
-        max_frame: usize,
-    ) -> Result<Vec<Vec<u8>>, ChannelError> {
+    /// Encodes `blocks` (consecutive, linked) as one channel's data and extends the history
+    /// with them.
+    pub fn close(&mut self, blocks: &[L2Block], chain_id: u64) -> Result<Vec<u8>, ChannelError> {
         let codec: Vec<_> = blocks.iter().map(codec_block).collect();
         let data = match encode_channel(&codec, &self.history, chain_id) {
             Ok(data) => data,
@@ -85,8 +79,6 @@ impl ChannelBuilder {
             }
             Err(e) => return Err(e.into()),
         };
-        self.serial += 1;
-        let frames = split_channel(channel_id(&data, self.serial), &data, max_frame)?;
         for b in &codec {
             if self.history.push_block(b.number, b.transactions.iter().map(|t| &t[..])).is_err() {
                 self.reset();
@@ -94,6 +86,18 @@ impl ChannelBuilder {
                 let _ = self.history.push_block(b.number, b.transactions.iter().map(|t| &t[..]));
             }
         }
+        Ok(data)
+    }
+
+    /// Cuts channel data into payloads, each the derivation version byte and one frame of at
+    /// most `max_frame` bytes.
+    pub fn payloads(
+        &mut self,
+        data: &[u8],
+        max_frame: usize,
+    ) -> Result<Vec<Vec<u8>>, ChannelError> {
+        self.serial += 1;
+        let frames = split_channel(channel_id(data, self.serial), data, max_frame)?;
         Ok(frames.iter().map(|f| encode_payload(std::slice::from_ref(f))).collect())
     }
 }
@@ -171,7 +175,8 @@ mod tests {
     fn payloads_read_back_to_the_blocks_and_the_history_follows() {
         let mut builder = ChannelBuilder::new();
         let first = blocks(1, 5);
-        let payloads = builder.close(&first, 1, 30).expect("encodes");
+        let data = builder.close(&first, 1).expect("encodes");
+        let payloads = builder.payloads(&data, 30).expect("splits");
         assert!(payloads.len() > 1, "a 30-byte frame limit forces several frames");
         assert!(payloads.iter().all(|p| is_payload(p) && p.len() <= 31));
         let raw = read_back(&payloads);
@@ -180,7 +185,8 @@ mod tests {
 
         // A channel that does not follow on resets the history instead of failing.
         let later = blocks(10, 2);
-        let payloads = builder.close(&later, 1, 120_000).expect("encodes after a gap");
+        let data = builder.close(&later, 1).expect("encodes after a gap");
+        let payloads = builder.payloads(&data, 120_000).expect("splits");
         assert_eq!(read_back(&payloads).header().history_uses, 0);
         assert_eq!(builder.history.next_block(), Some(12));
     }

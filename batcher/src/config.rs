@@ -13,6 +13,8 @@ pub enum DataAvailability {
     Calldata,
     /// EIP-4844 blobs with `submitBlobBatch`, one frame per blob.
     Blobs,
+    /// Per channel, whichever of the two costs less at the L1's current base and blob fees.
+    Auto,
 }
 
 /// The batcher.
@@ -51,6 +53,9 @@ pub struct Cli {
     /// Largest frame payload for calldata transactions (bytes).
     #[arg(long = "max-l1-tx-size-bytes", env = "OL_BATCHER_MAX_L1_TX_SIZE_BYTES")]
     pub max_l1_tx_size_bytes: Option<usize>,
+    /// Batch transactions in flight at most (sent, not yet `num-confirmations` deep).
+    #[arg(long = "max-pending-tx", env = "OL_BATCHER_MAX_PENDING_TX")]
+    pub max_pending_tx: Option<usize>,
     /// How often L1 and L2 are polled ("1s", "500ms").
     #[arg(long = "poll-interval", env = "OL_BATCHER_POLL_INTERVAL", value_parser = parse_duration)]
     pub poll_interval: Option<Duration>,
@@ -60,7 +65,7 @@ pub struct Cli {
     /// How long a transaction may wait unmined before it is replaced with higher fees.
     #[arg(long = "resubmission-timeout", env = "OL_BATCHER_RESUBMISSION_TIMEOUT", value_parser = parse_duration)]
     pub resubmission_timeout: Option<Duration>,
-    /// calldata or blobs.
+    /// calldata, blobs, or auto (per channel, the cheaper at current L1 fees).
     #[arg(long = "data-availability", env = "OL_BATCHER_DATA_AVAILABILITY", value_enum)]
     pub data_availability: Option<DataAvailability>,
     /// Admin JSON-RPC listen address (admin_startBatcher, admin_stopBatcher, admin_batcherStatus).
@@ -85,6 +90,7 @@ struct FileConfig {
     max_channel_duration: Option<u64>,
     target_num_frames: Option<usize>,
     max_l1_tx_size_bytes: Option<usize>,
+    max_pending_tx: Option<usize>,
     poll_interval: Option<String>,
     num_confirmations: Option<u64>,
     resubmission_timeout: Option<String>,
@@ -111,6 +117,8 @@ pub struct Config {
     pub target_num_frames: usize,
     /// See [`Cli::max_l1_tx_size_bytes`].
     pub max_l1_tx_size_bytes: usize,
+    /// See [`Cli::max_pending_tx`].
+    pub max_pending_tx: usize,
     /// See [`Cli::poll_interval`].
     pub poll_interval: Duration,
     /// See [`Cli::num_confirmations`].
@@ -190,6 +198,7 @@ impl Cli {
                 .max_l1_tx_size_bytes
                 .or(file.max_l1_tx_size_bytes)
                 .unwrap_or(120_000),
+            max_pending_tx: self.max_pending_tx.or(file.max_pending_tx).unwrap_or(8),
             poll_interval: duration(
                 self.poll_interval,
                 file.poll_interval,
@@ -212,8 +221,13 @@ impl Cli {
             stopped: self.stopped,
             log_json: self.log_json,
         };
-        if config.max_channel_duration == 0 || config.target_num_frames == 0 {
-            eyre::bail!("--max-channel-duration and --target-num-frames must be positive");
+        if config.max_channel_duration == 0
+            || config.target_num_frames == 0
+            || config.max_pending_tx == 0
+        {
+            eyre::bail!(
+                "--max-channel-duration, --target-num-frames and --max-pending-tx must be positive"
+            );
         }
         if config.max_l1_tx_size_bytes < 1_000 {
             eyre::bail!("--max-l1-tx-size-bytes below 1000 cannot carry a frame");

@@ -15,6 +15,7 @@
 use crate::{
     channel::{self, BLOB_FRAME, ChannelBuilder},
     config::{Config, DataAvailability},
+    da::{self, Carry},
     l2::{L2Block, L2Client},
     txmgr::{Carrier, Pending, Progress, TxManager},
 };
@@ -37,9 +38,9 @@ const MAX_BLOCKS_PER_POLL: u64 = 200;
 pub struct Status {
     /// Whether posting is running (admin_startBatcher / admin_stopBatcher).
     pub running: bool,
-    /// Whether a batch transaction is in flight on L1.
-    pub in_flight: bool,
-    /// L2 blocks loaded but not yet in a posted channel.
+    /// Batch transactions sent and not yet confirmed.
+    pub in_flight: u64,
+    /// L2 blocks loaded but not yet closed into a channel.
     pub backlog_blocks: u64,
     /// Bytes of L2 transactions in those blocks.
     pub backlog_bytes: u64,
@@ -60,6 +61,8 @@ pub struct Status {
 struct Queued {
     pending: Pending,
     completes: Option<u64>,
+    /// L1 block it is confirmed in.
+    confirmed: Option<u64>,
 }
 
 /// See the module doc.
@@ -78,7 +81,8 @@ pub struct Driver {
     /// Hashes of recently loaded blocks, to find where the L2 chain forked after a reorg.
     loaded: std::collections::BTreeMap<u64, B256>,
     queue: VecDeque<Queued>,
-    in_flight: Option<Queued>,
+    /// Sent and not yet confirmed, in nonce order (at most `max_pending_tx`).
+    in_flight: VecDeque<Queued>,
     posted_through: Option<u64>,
     next_id: u64,
     channels: ChannelBuilder,
@@ -111,7 +115,7 @@ impl Driver {
             last: None,
             loaded: std::collections::BTreeMap::new(),
             queue: VecDeque::new(),
-            in_flight: None,
+            in_flight: VecDeque::new(),
             posted_through,
             next_id: 0,
             channels: ChannelBuilder::new(),
@@ -127,11 +131,14 @@ impl Driver {
                 _ = cancel.cancelled() => break,
                 _ = ticker.tick() => {}
             }
-            if !*self.running.borrow() {
-                self.publish();
-                continue;
-            }
-            if let Err(e) = self.step().await {
+            let result = if *self.running.borrow() {
+                self.step().await
+            } else {
+                // Stopped: nothing new is loaded or sent, but what is in flight is still
+                // followed to its confirmations (or re-sent after a reorg).
+                self.post(false).await
+            };
+            if let Err(e) = result {
                 warn!(target: "batcher", error = %e, "batcher step failed; retrying");
             }
             self.publish();
@@ -142,8 +149,8 @@ impl Driver {
     async fn step(&mut self) -> eyre::Result<()> {
         self.load_blocks().await?;
         let l1_head = self.tx.l1().get_block_number().await?;
-        self.maybe_close(l1_head)?;
-        self.post().await
+        self.maybe_close(l1_head).await?;
+        self.post(true).await
     }
 
     /// Loads new L2 blocks; an L2 block that does not link to the last one loaded (the
@@ -193,7 +200,7 @@ impl Driver {
         self.open.clear();
         self.channels.reset();
         self.queue.clear();
-        self.in_flight = None;
+        self.in_flight.clear();
         self.opened_at = None;
         self.posted_through = match (self.posted_through, fork) {
             (Some(p), Some((f, _))) => Some(p.min(f)),
@@ -205,12 +212,12 @@ impl Driver {
 
     /// Closes the open channel into payloads when it would fill its frames or has been open
     /// `max_channel_duration` L1 blocks.
-    fn maybe_close(&mut self, l1_head: u64) -> eyre::Result<()> {
+    async fn maybe_close(&mut self, l1_head: u64) -> eyre::Result<()> {
         if self.open.is_empty() {
             return Ok(());
         }
         let opened = *self.opened_at.get_or_insert(l1_head);
-        let budget = self.config.target_num_frames * self.frame_size();
+        let budget = self.config.target_num_frames * self.frame_budget();
         let raw: usize = self.open.iter().map(channel::raw_size).sum();
         let old = l1_head.saturating_sub(opened) >= self.config.max_channel_duration;
         // Close when the raw transaction bytes reach about what the budget holds after
@@ -221,68 +228,83 @@ impl Driver {
         }
         let blocks = std::mem::take(&mut self.open);
         self.opened_at = None;
-        let payloads =
-            self.channels.close(&blocks, self.config.rollup.l2_chain_id, self.frame_size())?;
-        let last = blocks.last().map(|b| b.number);
-        // One payload per calldata transaction; up to `target_num_frames` blobs per blob
-        // transaction (at most MAX_BLOBS_PER_TX).
-        let per_tx = match self.config.data_availability {
-            DataAvailability::Calldata => 1,
-            DataAvailability::Blobs => self.config.target_num_frames.clamp(1, MAX_BLOBS_PER_TX),
+        let data = self.channels.close(&blocks, self.config.rollup.l2_chain_id)?;
+        let blobs_per_tx = self.config.target_num_frames.clamp(1, MAX_BLOBS_PER_TX);
+        let calldata_frame = self.config.max_l1_tx_size_bytes.saturating_sub(1);
+        let carry = match self.config.data_availability {
+            DataAvailability::Calldata => Carry::Calldata,
+            DataAvailability::Blobs => Carry::Blobs,
+            DataAvailability::Auto => {
+                let (base, blob) = self.tx.prices().await?;
+                da::choose(data.len(), calldata_frame, blobs_per_tx, base, blob)
+            }
         };
+        let (max_frame, per_tx) = match carry {
+            Carry::Calldata => (calldata_frame, 1),
+            Carry::Blobs => (BLOB_FRAME, blobs_per_tx),
+        };
+        let payloads = self.channels.payloads(&data, max_frame)?;
+        let last = blocks.last().map(|b| b.number);
         let groups: Vec<&[Vec<u8>]> = payloads.chunks(per_tx).collect();
         info!(
             target: "batcher",
             blocks = blocks.len(),
             first = blocks.first().map(|b| b.number),
             last,
+            carry = ?carry,
             transactions = groups.len(),
             frames = payloads.len(),
-            bytes = payloads.iter().map(|p| p.len()).sum::<usize>(),
+            bytes = data.len(),
             "channel closed"
         );
         let count = groups.len();
         for (i, group) in groups.into_iter().enumerate() {
-            let carrier = self.carrier(group)?;
+            let carrier = match carry {
+                Carry::Calldata => Carrier::Calldata(group.concat().into()),
+                Carry::Blobs => Carrier::Blobs(channel::sidecar(group)?),
+            };
             let id = self.next_id;
             self.next_id += 1;
             let completes = (i + 1 == count).then_some(last).flatten();
-            self.queue.push_back(Queued { pending: TxManager::pending(id, carrier), completes });
+            self.queue.push_back(Queued {
+                pending: TxManager::pending(id, carrier),
+                completes,
+                confirmed: None,
+            });
         }
         Ok(())
     }
 
-    /// Largest frame: the configured calldata size, or what one blob holds.
-    fn frame_size(&self) -> usize {
+    /// Bytes one frame holds in the configured mode (blobs' when auto may choose them).
+    fn frame_budget(&self) -> usize {
         match self.config.data_availability {
             DataAvailability::Calldata => self.config.max_l1_tx_size_bytes.saturating_sub(1),
-            DataAvailability::Blobs => BLOB_FRAME,
+            DataAvailability::Blobs | DataAvailability::Auto => BLOB_FRAME,
         }
     }
 
-    fn carrier(&self, payloads: &[Vec<u8>]) -> eyre::Result<Carrier> {
-        match self.config.data_availability {
-            DataAvailability::Calldata => Ok(Carrier::Calldata(payloads.concat().into())),
-            DataAvailability::Blobs => Ok(Carrier::Blobs(channel::sidecar(payloads)?)),
+    /// Sends queued payloads (if `send_new`) while fewer than `max_pending_tx` are in flight,
+    /// moves each one in flight along, and retires confirmed ones in order.
+    async fn post(&mut self, send_new: bool) -> eyre::Result<()> {
+        while send_new
+            && self.in_flight.len() < self.config.max_pending_tx
+            && let Some(next) = self.queue.pop_front()
+        {
+            self.in_flight.push_back(next);
         }
-    }
-
-    /// Sends the next payload when nothing is in flight, and moves the one in flight along.
-    async fn post(&mut self) -> eyre::Result<()> {
-        if self.in_flight.is_none() {
-            self.in_flight = self.queue.pop_front();
-        }
-        let Some(current) = self.in_flight.as_mut() else { return Ok(()) };
-        match self.tx.poll(&mut current.pending).await? {
-            Progress::Confirmed { block } => {
-                if let Some(last) = current.completes {
-                    self.posted_through = Some(last);
-                    info!(target: "batcher", l1_block = block, posted_through = last, "channel confirmed on L1");
-                }
-                self.status.lock().posted_transactions += 1;
-                self.in_flight = None;
+        for current in self.in_flight.iter_mut().filter(|q| q.confirmed.is_none()) {
+            // In order: a payload that fails to send leaves the later ones unsent.
+            if let Progress::Confirmed { block } = self.tx.poll(&mut current.pending).await? {
+                current.confirmed = Some(block);
             }
-            Progress::Waiting | Progress::Included(_) | Progress::Reorged => {}
+        }
+        while let Some(Queued { confirmed: Some(block), completes, .. }) = self.in_flight.front() {
+            if let Some(last) = *completes {
+                self.posted_through = Some(last);
+                info!(target: "batcher", l1_block = block, posted_through = last, "channel confirmed on L1");
+            }
+            self.status.lock().posted_transactions += 1;
+            self.in_flight.pop_front();
         }
         Ok(())
     }
@@ -290,9 +312,8 @@ impl Driver {
     fn publish(&self) {
         let mut s = self.status.lock();
         s.running = *self.running.borrow();
-        s.in_flight = self.in_flight.is_some();
-        s.backlog_blocks =
-            self.open.len() as u64 + self.queue.len() as u64 + u64::from(self.in_flight.is_some());
+        s.in_flight = self.in_flight.len() as u64;
+        s.backlog_blocks = self.open.len() as u64;
         s.backlog_bytes = self
             .open
             .iter()

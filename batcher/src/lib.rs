@@ -10,6 +10,7 @@
 //! - [`l2`]: L2 blocks over JSON-RPC, deposits removed, origins read from the L1-info deposit.
 //! - [`channel`]: the codec calls: blocks to frames, and what L1 already holds.
 //! - [`readback`]: what the inbox holds (the same rules as derivation), to resume after a restart.
+//! - [`da`]: calldata or blobs, by their cost at current L1 fees (`--data-availability auto`).
 //! - [`driver`]: the loop (load, close channels, post).
 //! - [`txmgr`]: one L1 transaction in flight, fee bumping, confirmation depth, L1 reorgs.
 //! - [`admin`]: `admin_startBatcher`, `admin_stopBatcher`, `admin_batcherStatus`.
@@ -17,6 +18,7 @@
 pub mod admin;
 pub mod channel;
 pub mod config;
+pub mod da;
 pub mod driver;
 pub mod l2;
 pub mod readback;

@@ -7,11 +7,13 @@
 //!                     │  no receipt after resubmission_timeout: same nonce, fees bumped
 //!                     │  (+10%, blob fee ×2: what geth's pool demands of a replacement)
 //!                     ▼
-//!  Included block no longer canonical (L1 reorg) ──▶ back to Queued, nonce re-read from L1
+//!  Included block no longer canonical (L1 reorg) ──▶ back to Sent (same nonce), overdue
 //! ```
 //!
-//! One transaction in flight keeps frames in order on L1 and makes every failure local: a
-//! reorg or a restart only ever concerns the newest payload.
+//! Several payloads may be in flight (`--max-pending-tx`), with consecutive nonces handed out
+//! in order, so frames land in order on L1 and a payload waiting for its confirmations does not
+//! hold back the next. A reorg that drops one also drops every later one (their nonces depend on
+//! it); each goes back to `Sent` with its own nonce and lands again, or is replaced.
 
 use alloy_consensus::BlobTransactionSidecar;
 use alloy_eips::BlockNumberOrTag;
@@ -71,16 +73,15 @@ impl Fees {
 #[derive(Debug, Clone)]
 enum Flight {
     /// Every attempt's hash (replacements share the nonce; any of them may land).
-    Sent {
-        hashes: Vec<B256>,
-        nonce: u64,
-        fees: Fees,
-        at: Instant,
-    },
+    Sent { hashes: Vec<B256>, nonce: u64, fees: Fees, at: Instant },
+    /// Landed in `block`; `sent` is the attempt state to go back to if L1 reorgs it out.
     Included {
         hash: B256,
         block: u64,
         block_hash: B256,
+        /// Wei it paid (counted once confirmed).
+        fee: u128,
+        sent: Box<Flight>,
     },
 }
 
@@ -123,6 +124,8 @@ pub struct TxManager {
     pub bumps: u64,
     /// Wei spent on confirmed payloads (gas used × effective price, plus blob gas).
     pub fees_spent: u128,
+    /// The nonce of the next new payload (read from L1 for the first one).
+    next_nonce: Option<u64>,
 }
 
 impl TxManager {
@@ -147,6 +150,7 @@ impl TxManager {
             resubmission_timeout,
             bumps: 0,
             fees_spent: 0,
+            next_nonce: None,
         })
     }
 
@@ -185,6 +189,19 @@ impl TxManager {
         self.l1.get_transaction_count(self.from).block_id(tag.into()).await.map_err(rpc)
     }
 
+    /// The L1's current base fee and blob base fee (for choosing calldata or blobs).
+    pub async fn prices(&self) -> Result<(u128, u128), TxError> {
+        let block = self
+            .l1
+            .get_block_by_number(BlockNumberOrTag::Latest)
+            .await
+            .map_err(rpc)?
+            .ok_or_else(|| TxError::Rpc("no latest block".into()))?;
+        let base = u128::from(block.header.base_fee_per_gas.unwrap_or(1_000_000_000));
+        let blob = self.l1.get_blob_base_fee().await.map_err(rpc)?.max(1);
+        Ok((base, blob))
+    }
+
     /// Current market fees: tip from `eth_maxPriorityFeePerGas`, fee cap twice the base fee
     /// plus the tip, blob fee cap twice the blob base fee.
     async fn market(&self) -> Result<Fees, TxError> {
@@ -208,15 +225,24 @@ impl TxManager {
     pub async fn poll(&mut self, payload: &mut Pending) -> Result<Progress, TxError> {
         match payload.flight.clone() {
             None => {
-                let nonce = self.nonce(BlockNumberOrTag::Latest).await?;
+                // Payloads are sent in order, so nonces are handed out locally: several may wait
+                // in the L1 pool at once. A failed send takes no nonce.
+                let nonce = match self.next_nonce {
+                    Some(n) => n,
+                    None => self.nonce(BlockNumberOrTag::Latest).await?,
+                };
                 let fees = self.market().await?;
                 let hash = self.send(&payload.carrier, nonce, fees).await?;
+                self.next_nonce = Some(nonce + 1);
                 info!(target: "batcher", id = payload.id, %hash, nonce, "payload sent");
                 payload.flight =
                     Some(Flight::Sent { hashes: vec![hash], nonce, fees, at: Instant::now() });
                 Ok(Progress::Waiting)
             }
-            Some(Flight::Sent { mut hashes, nonce, fees, at }) => {
+            Some(sent @ Flight::Sent { .. }) => {
+                let Flight::Sent { mut hashes, nonce, fees, at } = sent.clone() else {
+                    return Ok(Progress::Waiting);
+                };
                 let mut landed = None;
                 for hash in &hashes {
                     if let Some(r) = self.l1.get_transaction_receipt(*hash).await.map_err(rpc)? {
@@ -240,10 +266,16 @@ impl TxManager {
                         .blob_gas_used
                         .zip(receipt.blob_gas_price)
                         .map_or(0, |(g, p)| u128::from(g) * p);
-                    self.fees_spent = self.fees_spent.saturating_add(
-                        u128::from(receipt.gas_used) * receipt.effective_gas_price + blob_fee,
-                    );
-                    payload.flight = Some(Flight::Included { hash, block, block_hash });
+                    let fee = u128::from(receipt.gas_used)
+                        .saturating_mul(receipt.effective_gas_price)
+                        .saturating_add(blob_fee);
+                    payload.flight = Some(Flight::Included {
+                        hash,
+                        block,
+                        block_hash,
+                        fee,
+                        sent: Box::new(sent),
+                    });
                     return Ok(Progress::Included(block));
                 }
                 if at.elapsed() < self.resubmission_timeout {
@@ -271,7 +303,7 @@ impl TxManager {
                     Some(Flight::Sent { hashes, nonce, fees: bumped, at: Instant::now() });
                 Ok(Progress::Waiting)
             }
-            Some(Flight::Included { hash, block, block_hash }) => {
+            Some(Flight::Included { hash, block, block_hash, fee, sent }) => {
                 let canonical = self
                     .l1
                     .get_block_by_number(BlockNumberOrTag::Number(block))
@@ -280,11 +312,22 @@ impl TxManager {
                     .map(|b| b.header.hash);
                 if canonical != Some(block_hash) {
                     warn!(target: "batcher", id = payload.id, %hash, block, "batch reorged out of L1; resending");
-                    payload.flight = None;
+                    // The same nonce and attempts, overdue: the next poll takes whichever attempt
+                    // lands again, or replaces them with bumped fees (the old one may still be
+                    // in the pool, so a plain resend would be refused as underpriced).
+                    if let Flight::Sent { hashes, nonce, fees, .. } = *sent {
+                        let at = Instant::now()
+                            .checked_sub(self.resubmission_timeout)
+                            .unwrap_or_else(Instant::now);
+                        payload.flight = Some(Flight::Sent { hashes, nonce, fees, at });
+                    } else {
+                        payload.flight = None;
+                    }
                     return Ok(Progress::Reorged);
                 }
                 let head = self.l1.get_block_number().await.map_err(rpc)?;
                 if head + 1 >= block + self.num_confirmations {
+                    self.fees_spent = self.fees_spent.saturating_add(fee);
                     return Ok(Progress::Confirmed { block });
                 }
                 Ok(Progress::Included(block))

@@ -37,7 +37,12 @@ impl Batcher {
             .args(["--l1.rpc", &l1.url, "--l2.rpc", l2, "--rollup.config"])
             .arg(&l1.rollup)
             .args(["--rpc.addr", "127.0.0.1:0", "--poll-interval", "200ms"])
-            .args(["--num-confirmations", "1"])
+            // One confirmation unless the test asks for more.
+            .args(if extra.contains(&"--num-confirmations") {
+                &[][..]
+            } else {
+                &["--num-confirmations", "1"][..]
+            })
             .args(extra)
             .env("OL_BATCHER_PRIVATE_KEY", BATCHER_KEY)
             .env("RUST_LOG", "info,batcher=debug")
@@ -212,6 +217,41 @@ fn calldata_batches_read_back_to_the_exact_chain_and_garbage_is_ignored() {
     assert_eq!(txs, 6, "every transfer is posted once");
     let l1_blocks: Vec<u64> = posted.iter().map(|c| c.l1_block).collect();
     assert!(l1_blocks.windows(2).all(|w| w[0] <= w[1]), "channels land in order");
+
+    // The admin API: stopped, nothing more is posted; started again, it catches up.
+    let text = std::fs::read_to_string(&log).expect("log");
+    let admin = text
+        .lines()
+        .find_map(|l| l.split("admin RPC listening addr=").nth(1))
+        .map(|rest| format!("http://{}", rest.split_whitespace().next().unwrap_or_default()))
+        .expect("admin address in the log");
+    let rpc = |method: &str| -> serde_json::Value {
+        serde_json::from_str(&cast(&["rpc", "--rpc-url", &admin, method])).expect("json")
+    };
+    assert_eq!(rpc("admin_batcherStatus")["running"], true);
+    rpc("admin_stopBatcher");
+    // A step that began before the stop may still send; let it finish (poll is 200 ms).
+    std::thread::sleep(Duration::from_millis(600));
+    // What is in flight is still followed to its confirmation, nothing new is sent.
+    let start = std::time::Instant::now();
+    let status = loop {
+        let status = rpc("admin_batcherStatus");
+        if status["inFlight"] == 0 {
+            break status;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "in flight while stopped: {status}");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(status["running"], false, "{status}");
+    assert!(status["feesSpentWei"].as_str().is_some_and(|w| w != "0"), "{status}");
+    let stopped_at = posted_through(&l1, &node.url).expect("posted");
+    let more = l2_transfers(&node.url, 1);
+    std::thread::sleep(Duration::from_secs(4));
+    assert_eq!(posted_through(&l1, &node.url), Some(stopped_at), "posted while stopped");
+    assert!(stopped_at < more);
+    rpc("admin_startBatcher");
+    wait_posted(&l1, &node.url, more, &log, Duration::from_secs(60));
+    assert_posted_exactly(&l1, &node.url, more);
     drop(node);
 }
 
@@ -235,4 +275,116 @@ fn blob_batches_survive_kill_9_with_no_gap_and_no_duplicate() {
     assert!(posted.iter().all(|c| c.blob), "blob mode posts blobs");
     let log = std::fs::read_to_string(&log).expect("log");
     assert_eq!(log.matches("resuming from L1").count(), 2, "two starts:\n{log}");
+}
+
+/// The batcher's own hashes from its log: (sent, bumped replacements).
+fn logged_hashes(log: &str) -> (Vec<String>, Vec<String>) {
+    let hash = |line: &str| {
+        line.split("hash=").nth(1).map(|rest| rest.chars().take(66).collect::<String>())
+    };
+    let sent = log.lines().filter(|l| l.contains("payload sent")).filter_map(hash).collect();
+    let bumped = log.lines().filter(|l| l.contains("fees bumped")).filter_map(hash).collect();
+    (sent, bumped)
+}
+
+/// Whether the batcher has a transaction in the L1 pool (its pending nonce is ahead).
+fn batcher_tx_pending(l1: &L1Devnet) -> bool {
+    let nonce = |tag: &str| -> u64 {
+        l1.cast(&["nonce", "--block", tag, &crate::l1_harness::BATCHER.to_string()])
+            .parse()
+            .expect("nonce")
+    };
+    nonce("pending") > nonce("latest")
+}
+
+#[test]
+fn a_stuck_blob_transaction_is_replaced_with_bumped_fees() {
+    let l1 = L1Devnet::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let node = start_node(&l1, &dir.path().join("node"));
+    let log = dir.path().join("batcher.log");
+    let args = [
+        "--data-availability",
+        "blobs",
+        "--max-channel-duration",
+        "1",
+        "--resubmission-timeout",
+        "2s",
+    ];
+    let _batcher = Batcher::start(&l1, &node.url, &log, &args);
+    // Stop L1 mining the moment a batch transaction waits in the pool: it is stuck from then on.
+    let start = std::time::Instant::now();
+    loop {
+        assert!(start.elapsed() < Duration::from_secs(90), "never caught a pending batch tx");
+        l2_transfers(&node.url, 1);
+        let caught = (0..100).any(|_| {
+            std::thread::sleep(Duration::from_millis(20));
+            batcher_tx_pending(&l1)
+        });
+        if caught {
+            l1.cast(&["rpc", "evm_setIntervalMining", "0"]);
+            if batcher_tx_pending(&l1) {
+                break;
+            }
+            // It landed between the two reads: mine on and try again.
+            l1.cast(&["rpc", "evm_setIntervalMining", "1"]);
+        }
+    }
+    let stuck_sent = logged_hashes(&std::fs::read_to_string(&log).expect("log")).0.len();
+    std::thread::sleep(Duration::from_secs(5));
+    let (sent, bumped) = logged_hashes(&std::fs::read_to_string(&log).expect("log"));
+    assert!(!bumped.is_empty(), "no fee bump after 5 s stuck (sent {stuck_sent})");
+    l1.cast(&["rpc", "evm_setIntervalMining", "1"]);
+    let last = l2_transfers(&node.url, 1);
+    wait_posted(&l1, &node.url, last, &log, Duration::from_secs(90));
+    assert_posted_exactly(&l1, &node.url, last);
+    // The stuck attempt never landed; its replacement did.
+    let l2 = L2Client::new(&node.url).expect("L2 client");
+    let landed: Vec<String> =
+        posted_channels(&l1, &l2).1.iter().map(|p| p.tx_hash.to_string()).collect();
+    let stuck = &sent[stuck_sent - 1];
+    assert!(!landed.contains(stuck), "the stuck attempt {stuck} landed");
+    assert!(bumped.iter().any(|h| landed.contains(h)), "no replacement landed: {bumped:?}");
+}
+
+#[test]
+fn a_batch_reorged_out_of_l1_is_posted_again() {
+    let l1 = L1Devnet::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let node = start_node(&l1, &dir.path().join("node"));
+    let log = dir.path().join("batcher.log");
+    let args = [
+        "--data-availability",
+        "calldata",
+        "--max-channel-duration",
+        "1",
+        "--num-confirmations",
+        "6",
+    ];
+    let _batcher = Batcher::start(&l1, &node.url, &log, &args);
+    let first = l2_transfers(&node.url, 1);
+    let reader = reader(&l1);
+    let rt = runtime();
+    let genesis_l1 = l1.rollup_config().genesis.l1.number;
+    // Wait for the first batch to land, then reorg it away before it is 6 blocks deep.
+    let start = std::time::Instant::now();
+    let landed = loop {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "no batch landed; batcher log:\n{}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        let found = rt.block_on(reader.payloads(genesis_l1, head(&l1.url))).expect("payloads");
+        if let Some(p) = found.first() {
+            break p.clone();
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let depth = head(&l1.url) - landed.l1_block + 1;
+    l1.cast(&["rpc", "anvil_reorg", &depth.to_string(), "[]"]);
+    let last = l2_transfers(&node.url, 2).max(first);
+    wait_posted(&l1, &node.url, last, &log, Duration::from_secs(90));
+    assert_posted_exactly(&l1, &node.url, last);
+    let log = std::fs::read_to_string(&log).expect("log");
+    assert!(log.contains("batch reorged out of L1"), "the batcher never saw the reorg:\n{log}");
 }
