@@ -6,6 +6,7 @@
 //!  Queued ──send──▶ Sent{hash, nonce, fees} ──receipt──▶ Included{block} ──depth──▶ Confirmed
 //!                     │  no receipt after resubmission_timeout: same nonce, fees bumped
 //!                     │  (+10%, blob fee ×2: what geth's pool demands of a replacement)
+//!                     │  known to no L1 node (dropped from the pool): sent again at once
 //!                     ▼
 //!  Included block no longer canonical (L1 reorg) ──▶ back to Sent (same nonce), overdue
 //! ```
@@ -57,6 +58,15 @@ struct Fees {
 }
 
 impl Fees {
+    /// Each field the larger of the two.
+    fn max(self, other: Fees) -> Fees {
+        Fees {
+            tip: self.tip.max(other.tip),
+            fee_cap: self.fee_cap.max(other.fee_cap),
+            blob_fee_cap: self.blob_fee_cap.max(other.blob_fee_cap),
+        }
+    }
+
     /// The fees a replacement needs: at least 10% more (blob fee cap doubled), and never less
     /// than what the market asks now.
     fn bumped(self, market: Fees) -> Fees {
@@ -202,6 +212,16 @@ impl TxManager {
         Ok((base, blob))
     }
 
+    /// Whether L1 knows any of `hashes` (pending or mined).
+    async fn known(&self, hashes: &[B256]) -> Result<bool, TxError> {
+        for hash in hashes.iter().rev() {
+            if self.l1.get_transaction_by_hash(*hash).await.map_err(rpc)?.is_some() {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     /// Current market fees: tip from `eth_maxPriorityFeePerGas`, fee cap twice the base fee
     /// plus the tip, blob fee cap twice the blob base fee.
     async fn market(&self) -> Result<Fees, TxError> {
@@ -279,6 +299,19 @@ impl TxManager {
                     return Ok(Progress::Included(block));
                 }
                 if at.elapsed() < self.resubmission_timeout {
+                    // An L1 reorg can drop a mined attempt before its receipt was seen, and a
+                    // node restart can empty its pool: known to nobody, it is sent again now
+                    // rather than after the resubmission timeout.
+                    if self.known(&hashes).await? {
+                        return Ok(Progress::Waiting);
+                    }
+                    let fees = fees.max(self.market().await?);
+                    let hash = self.send(&payload.carrier, nonce, fees).await?;
+                    warn!(target: "batcher", id = payload.id, %hash, nonce, "batch transaction dropped from the L1 pool; resending");
+                    if !hashes.contains(&hash) {
+                        hashes.push(hash);
+                    }
+                    payload.flight = Some(Flight::Sent { hashes, nonce, fees, at });
                     return Ok(Progress::Waiting);
                 }
                 if self.nonce(BlockNumberOrTag::Latest).await? > nonce {
@@ -312,17 +345,15 @@ impl TxManager {
                     .map(|b| b.header.hash);
                 if canonical != Some(block_hash) {
                     warn!(target: "batcher", id = payload.id, %hash, block, "batch reorged out of L1; resending");
-                    // The same nonce and attempts, overdue: the next poll takes whichever attempt
-                    // lands again, or replaces them with bumped fees (the old one may still be
-                    // in the pool, so a plain resend would be refused as underpriced).
-                    if let Flight::Sent { hashes, nonce, fees, .. } = *sent {
-                        let at = Instant::now()
-                            .checked_sub(self.resubmission_timeout)
-                            .unwrap_or_else(Instant::now);
-                        payload.flight = Some(Flight::Sent { hashes, nonce, fees, at });
-                    } else {
-                        payload.flight = None;
-                    }
+                    // Back to Sent with the same nonce and attempts: the next poll sees whether an
+                    // attempt lands again, is back in the pool (then it waits as usual), or is
+                    // known to nobody (then it is sent again at once).
+                    payload.flight = match *sent {
+                        Flight::Sent { hashes, nonce, fees, .. } => {
+                            Some(Flight::Sent { hashes, nonce, fees, at: Instant::now() })
+                        }
+                        Flight::Included { .. } => None,
+                    };
                     return Ok(Progress::Reorged);
                 }
                 let head = self.l1.get_block_number().await.map_err(rpc)?;

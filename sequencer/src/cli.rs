@@ -46,6 +46,10 @@ pub struct Cli {
         requires = "l1_rpc"
     )]
     pub rollup_config: Option<PathBuf>,
+    /// The L1 beacon API serving blobs (for the safe head); default: the L1 RPC URL, where
+    /// anvil serves it.
+    #[arg(long = "l1.beacon", env = "OL_L1_BEACON", value_name = "URL", requires = "l1_rpc")]
+    pub l1_beacon: Option<String>,
     /// How often the L1 head is polled.
     #[arg(long = "l1.poll-interval", env = "OL_L1_POLL_INTERVAL", value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
     pub l1_poll_interval: Duration,
@@ -189,6 +193,8 @@ pub struct NodeConfig {
 pub struct L1Config {
     /// L1 JSON-RPC URL.
     pub rpc: String,
+    /// L1 beacon API URL.
+    pub beacon: String,
     /// The parsed and validated `rollup.json`.
     pub rollup: ol_protocol::RollupConfig,
     /// L1 poll interval.
@@ -333,7 +339,12 @@ impl Cli {
                     .map_err(|e| eyre::eyre!("rollup config {}: {e}", path.display()))?;
                 let rollup = ol_protocol::RollupConfig::from_json(&bytes)
                     .map_err(|e| eyre::eyre!("{}: {e}", path.display()))?;
-                Some(L1Config { rpc: rpc.clone(), rollup, poll_interval: self.l1_poll_interval })
+                Some(L1Config {
+                    rpc: rpc.clone(),
+                    beacon: self.l1_beacon.clone().unwrap_or_else(|| rpc.clone()),
+                    rollup,
+                    poll_interval: self.l1_poll_interval,
+                })
             }
             _ => None,
         };

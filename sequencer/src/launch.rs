@@ -4,7 +4,7 @@
 use crate::{
     cli::NodeConfig,
     genesis::{GenesisSpec, dev_keys},
-    l1::{L1Client, L1Watcher},
+    l1::{L1Client, L1Watcher, SafeTracker},
     miner,
     node::{Chain, ChainOptions},
     rpc,
@@ -61,7 +61,7 @@ pub async fn launch(config: NodeConfig) -> eyre::Result<RunningNode> {
         l1,
     };
     let chain = Chain::open(store, genesis, options).await?;
-    if let Some(l1) = &config.l1 {
+    if let (Some(l1), Some(watcher)) = (&config.l1, &chain.options.l1) {
         let genesis_hash = chain.store.header(0).await?.map(|h| h.hash()).unwrap_or_default();
         if genesis_hash != l1.rollup.genesis.l2.hash {
             cancel.cancel();
@@ -70,6 +70,9 @@ pub async fn launch(config: NodeConfig) -> eyre::Result<RunningNode> {
                 l1.rollup.genesis.l2.hash
             );
         }
+        let tracker =
+            SafeTracker::new(chain.clone(), watcher.clone(), L1Client::new(&l1.rpc, &l1.beacon)?);
+        tokio::spawn(tracker.run(l1.poll_interval, cancel.clone()));
     }
 
     let mut rpc_config = config.rpc.clone();
@@ -118,7 +121,7 @@ async fn start_l1(
             genesis.timestamp
         );
     }
-    let client = L1Client::new(&l1.rpc)?;
+    let client = L1Client::new(&l1.rpc, &l1.beacon)?;
     let chain_id = client.chain_id().await?;
     if chain_id != rollup.l1_chain_id {
         eyre::bail!("{} is chain {chain_id}, rollup.json's L1 is {}", l1.rpc, rollup.l1_chain_id);

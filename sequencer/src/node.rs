@@ -117,6 +117,9 @@ pub struct Chain {
     pooled: broadcast::Sender<Arc<ReadyTx>>,
     /// Dev-mode state edits waiting for the next block.
     cheats: parking_lot::Mutex<Vec<Cheat>>,
+    /// The `safe` and `finalized` heads when following L1 (`l1::SafeTracker` sets them).
+    safe: AtomicU64,
+    finalized: AtomicU64,
     /// Dev-mode clock: seconds added to the wall clock, and a forced next timestamp.
     time_offset: AtomicU64,
     next_timestamp: parking_lot::Mutex<Option<u64>>,
@@ -203,6 +206,8 @@ impl Chain {
             blocks: broadcast::channel(EVENT_BUFFER).0,
             pooled: broadcast::channel(EVENT_BUFFER).0,
             cheats: parking_lot::Mutex::new(Vec::new()),
+            safe: AtomicU64::new(0),
+            finalized: AtomicU64::new(0),
             time_offset: AtomicU64::new(0),
             next_timestamp: parking_lot::Mutex::new(None),
             commands: command_tx,
@@ -221,6 +226,30 @@ impl Chain {
     /// Consensus parameters.
     pub fn config(&self) -> &ChainConfig {
         self.evm.chain()
+    }
+
+    /// The `safe` block: the head in dev mode, else the newest block a batch on confirmed L1
+    /// blocks carries (genesis until the batcher posts).
+    pub fn safe_number(&self) -> u64 {
+        if self.options.dev {
+            return self.head().number;
+        }
+        self.safe.load(Ordering::Acquire).min(self.head().number)
+    }
+
+    /// The `finalized` block: the head in dev mode, else the safe head reached by finalized L1
+    /// blocks.
+    pub fn finalized_number(&self) -> u64 {
+        if self.options.dev {
+            return self.head().number;
+        }
+        self.finalized.load(Ordering::Acquire).min(self.safe_number())
+    }
+
+    /// Sets the `safe` and `finalized` heads (from the L1 inbox).
+    pub fn set_safe_heads(&self, safe: u64, finalized: u64) {
+        self.safe.store(safe, Ordering::Release);
+        self.finalized.store(finalized.min(safe), Ordering::Release);
     }
 
     /// The newest block's header.

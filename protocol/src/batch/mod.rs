@@ -16,6 +16,7 @@
 //! a value or an error, never a panic, and no allocation is sized by an untrusted count beyond
 //! the input.
 
+mod bank;
 mod blob;
 mod channel;
 mod codec;
@@ -26,6 +27,7 @@ mod inbox;
 mod txs;
 mod wire;
 
+pub use bank::{ChannelBank, Ingested, MAX_BANK_SIZE, ReadyChannel};
 pub use blob::{BLOB_ENCODING_VERSION, BlobError, MAX_BLOB_DATA_SIZE, decode_blob, encode_blob};
 pub use channel::{
     CHANNEL_VERSION_0, ChannelAssembler, ChannelDecodeError, ChannelError, DEFAULT_COMPRESSION,

@@ -1,4 +1,5 @@
-//! Reading L1 over JSON-RPC: heads, headers and the portal's deposit logs.
+//! Reading L1 over JSON-RPC: heads, headers, the portal's deposit logs, and the inbox's batch
+//! payloads (calldata from the transaction, blobs from the beacon API).
 
 use super::{L1Block, L1Error};
 use alloy_eips::{BlockNumberOrTag, eip7840::BlobParams};
@@ -14,10 +15,28 @@ fn blob_params(header: &alloy_consensus::Header) -> BlobParams {
     if header.requests_hash.is_some() { BlobParams::prague() } else { BlobParams::cancun() }
 }
 
-/// An L1 JSON-RPC endpoint.
+/// An L1 JSON-RPC endpoint (and the beacon API that serves its blobs).
 #[derive(Debug, Clone)]
 pub struct L1Client {
     provider: RootProvider,
+    beacon: String,
+    http: reqwest::Client,
+}
+
+/// A batch payload found in the inbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboxPayload {
+    /// The L1 block that holds it.
+    pub l1_block: u64,
+    /// That block's hash.
+    pub l1_hash: B256,
+    /// Version byte and frames.
+    pub data: alloy_primitives::Bytes,
+}
+
+#[derive(serde::Deserialize)]
+struct BeaconBlobs {
+    data: Vec<alloy_primitives::Bytes>,
 }
 
 fn rpc(e: impl std::fmt::Display) -> L1Error {
@@ -25,10 +44,108 @@ fn rpc(e: impl std::fmt::Display) -> L1Error {
 }
 
 impl L1Client {
-    /// A client of the HTTP endpoint `url`.
-    pub fn new(url: &str) -> Result<Self, L1Error> {
-        let url = url.parse().map_err(|e| L1Error::Rpc(format!("bad L1 URL {url}: {e}")))?;
-        Ok(Self { provider: RootProvider::new_http(url) })
+    /// A client of the HTTP endpoint `url`, reading blobs from the beacon API at `beacon`
+    /// (anvil serves it on its RPC port).
+    pub fn new(url: &str, beacon: &str) -> Result<Self, L1Error> {
+        let parsed = url.parse().map_err(|e| L1Error::Rpc(format!("bad L1 URL {url}: {e}")))?;
+        Ok(Self {
+            provider: RootProvider::new_http(parsed),
+            beacon: beacon.trim_end_matches('/').to_string(),
+            http: reqwest::Client::new(),
+        })
+    }
+
+    /// The newest finalized block number (`None` before L1 finalizes anything).
+    pub async fn finalized_number(&self) -> Result<Option<u64>, L1Error> {
+        let block =
+            self.provider.get_block_by_number(BlockNumberOrTag::Finalized).await.map_err(rpc)?;
+        Ok(block.map(|b| b.header.number))
+    }
+
+    /// The batch payloads the inbox recorded in L1 blocks `from..=to`, in L1 order, by the
+    /// rules of `ol_protocol::batch::{inbox_batch, calldata_batch}`: events whose data does not
+    /// check out are skipped, as derivation skips them.
+    pub async fn inbox_payloads(
+        &self,
+        inbox: Address,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<InboxPayload>, L1Error> {
+        use alloy_consensus::Transaction as _;
+        use ol_protocol::{
+            batch::{InboxBatch, calldata_batch, decode_blob, inbox_batch},
+            contracts::SettlementInbox,
+        };
+        let filter = Filter::new()
+            .address(inbox)
+            .event_signature(vec![
+                SettlementInbox::BatchSubmitted::SIGNATURE_HASH,
+                SettlementInbox::BlobBatchSubmitted::SIGNATURE_HASH,
+            ])
+            .from_block(from)
+            .to_block(to);
+        let mut logs = self.provider.get_logs(&filter).await.map_err(rpc)?;
+        logs.sort_by_key(|l| (l.block_number, l.log_index));
+        let mut out = Vec::new();
+        for log in logs {
+            let (Some(l1_block), Some(l1_hash), Some(tx_hash)) =
+                (log.block_number, log.block_hash, log.transaction_hash)
+            else {
+                return Err(L1Error::Invalid("inbox log without its block or transaction".into()));
+            };
+            match inbox_batch(inbox, &log.inner) {
+                Some(InboxBatch::Calldata { data_hash }) => {
+                    let tx = self
+                        .provider
+                        .get_transaction_by_hash(tx_hash)
+                        .await
+                        .map_err(rpc)?
+                        .ok_or_else(|| L1Error::Invalid(format!("logged tx {tx_hash} missing")))?;
+                    match calldata_batch(tx.input(), data_hash) {
+                        Ok(data) => out.push(InboxPayload { l1_block, l1_hash, data }),
+                        Err(e) => {
+                            warn!(target: "l1", %tx_hash, error = %e, "inbox calldata skipped")
+                        }
+                    }
+                }
+                Some(InboxBatch::Blobs { hashes }) => {
+                    for hash in hashes {
+                        let blob = self.blob(l1_hash, hash).await?;
+                        match decode_blob(&blob) {
+                            Ok(data) => {
+                                out.push(InboxPayload { l1_block, l1_hash, data: data.into() })
+                            }
+                            Err(e) => warn!(target: "l1", %tx_hash, error = %e, "blob skipped"),
+                        }
+                    }
+                }
+                None => {}
+            }
+        }
+        Ok(out)
+    }
+
+    /// The blob with `versioned_hash` in L1 block `block_hash`, from the beacon API.
+    async fn blob(
+        &self,
+        block_hash: B256,
+        versioned_hash: B256,
+    ) -> Result<Box<alloy_eips::eip4844::Blob>, L1Error> {
+        let url = format!(
+            "{}/eth/v1/beacon/blobs/{block_hash}?versioned_hashes={versioned_hash}",
+            self.beacon
+        );
+        let fail = |e: &dyn std::fmt::Display| L1Error::Rpc(format!("beacon {url}: {e}"));
+        let response = self.http.get(&url).send().await.map_err(|e| fail(&e))?;
+        if !response.status().is_success() {
+            return Err(fail(&response.status()));
+        }
+        let body: BeaconBlobs = response.json().await.map_err(|e| fail(&e))?;
+        let [data] = &body.data[..] else {
+            return Err(fail(&format!("{} blobs for one hash", body.data.len())));
+        };
+        let blob = alloy_eips::eip4844::Blob::try_from(&data[..]).map_err(|e| fail(&e))?;
+        Ok(Box::new(blob))
     }
 
     /// The L1 chain id.

@@ -15,9 +15,11 @@
 //! everything from the rollup's L1 genesis up: a few hundred bytes per L1 block.
 
 mod fetch;
+pub mod safe;
 pub mod sequencing;
 
-pub use fetch::L1Client;
+pub use fetch::{InboxPayload, L1Client};
+pub use safe::SafeTracker;
 
 use alloy_primitives::B256;
 use ol_protocol::{RollupConfig, epoch::L1Ref};

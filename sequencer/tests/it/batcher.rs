@@ -5,7 +5,7 @@
 
 use crate::{
     harness::{ADDR1, KEY0, TestNode},
-    l1::{cast, head, start_node},
+    l1::{cast, head, start_node, wait_for},
     l1_harness::{BATCHER_KEY, L1Devnet},
 };
 use alloy_provider::RootProvider;
@@ -202,6 +202,7 @@ fn calldata_batches_read_back_to_the_exact_chain_and_garbage_is_ignored() {
         l1.cast(&["send", "--private-key", BATCHER_KEY, &inbox, "submitBatch(bytes)", data]);
     }
     let last = l2_transfers(&node.url, 6);
+    assert_eq!(tag_number(&node.url, "safe"), 0, "nothing is safe before the batcher posts");
     let log = dir.path().join("batcher.log");
     let _batcher = Batcher::start(
         &l1,
@@ -252,7 +253,24 @@ fn calldata_batches_read_back_to_the_exact_chain_and_garbage_is_ignored() {
     rpc("admin_startBatcher");
     wait_posted(&l1, &node.url, more, &log, Duration::from_secs(60));
     assert_posted_exactly(&l1, &node.url, more);
+
+    // The sequencer's safe head follows the batches on confirmed L1 blocks, finalized the ones
+    // on finalized L1 blocks; neither passes what is posted.
+    wait_for("safe to reach the posted blocks", Duration::from_secs(60), || {
+        tag_number(&node.url, "safe") >= more
+    });
+    wait_for("finalized to reach the posted blocks", Duration::from_secs(90), || {
+        tag_number(&node.url, "finalized") >= more
+    });
+    let posted = posted_through(&l1, &node.url).expect("posted");
+    assert!(tag_number(&node.url, "safe") <= posted);
+    assert!(tag_number(&node.url, "finalized") <= tag_number(&node.url, "safe"));
     drop(node);
+}
+
+/// The number of the L2 block a tag names.
+fn tag_number(l2: &str, tag: &str) -> u64 {
+    cast(&["block", tag, "--field", "number", "--rpc-url", l2]).parse().expect("number")
 }
 
 #[test]
@@ -386,5 +404,12 @@ fn a_batch_reorged_out_of_l1_is_posted_again() {
     wait_posted(&l1, &node.url, last, &log, Duration::from_secs(90));
     assert_posted_exactly(&l1, &node.url, last);
     let log = std::fs::read_to_string(&log).expect("log");
-    assert!(log.contains("batch reorged out of L1"), "the batcher never saw the reorg:\n{log}");
+    // Seen either as a reorged inclusion or, when the reorg came before the receipt was read,
+    // as a transaction L1 no longer knows; both are sent again at once, not after the 48 s
+    // resubmission timeout.
+    assert!(
+        log.contains("batch reorged out of L1") || log.contains("dropped from the L1 pool"),
+        "the batcher never saw the reorg:\n{log}"
+    );
+    assert!(!log.contains("fees bumped"), "re-sent only after the resubmission timeout:\n{log}");
 }

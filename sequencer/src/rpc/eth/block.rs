@@ -15,16 +15,15 @@ impl EthApi {
     /// Resolves a block id to a number of a stored block (`None`: no such block).
     ///
     /// `pending` is the latest block (there is no pending block; pending *state* is handled by
-    /// the state methods). Until the batcher settles blocks on L1, `safe` and `finalized` are the
-    /// latest block in dev mode and the genesis otherwise.
+    /// the state methods). `safe` and `finalized` are the latest block in dev mode; on an L1,
+    /// the newest block whose batch sits on confirmed (finalized) L1 blocks.
     pub(crate) async fn resolve(&self, id: BlockId) -> RpcResult<Option<u64>> {
         let head = self.chain.head().number;
         Ok(match id {
             BlockId::Number(tag) => match tag {
                 BlockNumberOrTag::Latest | BlockNumberOrTag::Pending => Some(head),
-                BlockNumberOrTag::Safe | BlockNumberOrTag::Finalized => {
-                    Some(if self.chain.options.dev { head } else { 0 })
-                }
+                BlockNumberOrTag::Safe => Some(self.chain.safe_number()),
+                BlockNumberOrTag::Finalized => Some(self.chain.finalized_number()),
                 BlockNumberOrTag::Earliest => Some(0),
                 BlockNumberOrTag::Number(n) => (n <= head).then_some(n),
             },
