@@ -115,6 +115,11 @@ fn channel_id(data: &[u8], serial: u64) -> ChannelId {
 /// Largest frame when each payload fills one blob.
 pub const BLOB_FRAME: usize = MAX_BLOB_FRAME;
 
+/// Loads the KZG trusted setup that [`sidecar`] uses (once per process).
+pub fn load_kzg() {
+    let _ = alloy_eips::eip4844::env_settings::EnvKzgSettings::Default.get();
+}
+
 /// A sidecar carrying `payloads`, one blob each, in order.
 pub fn sidecar(payloads: &[Vec<u8>]) -> Result<BlobTransactionSidecar, ChannelError> {
     let blobs: Vec<Blob> =

@@ -2,8 +2,8 @@
 
 use clap::Parser;
 use ol_batcher::{
-    admin,
-    config::{Cli, Config},
+    admin, channel,
+    config::{Cli, Config, DataAvailability},
     driver::{Driver, Status},
     l2::L2Client,
     readback::InboxReader,
@@ -74,6 +74,12 @@ async fn run(config: Config) -> eyre::Result<()> {
         config.resubmission_timeout,
     )?;
     let l2 = L2Client::new(&config.l2_rpc)?;
+    if config.data_availability != DataAvailability::Calldata {
+        // Loading the KZG trusted setup takes seconds; do it now, not on the first channel.
+        let start = std::time::Instant::now();
+        tokio::task::spawn_blocking(channel::load_kzg).await?;
+        info!(target: "batcher", ms = start.elapsed().as_millis() as u64, "KZG trusted setup loaded");
+    }
     // Payloads sent before a restart land first, then L1 says what is posted.
     tx.settle_mempool(Duration::from_secs(30)).await?;
     let reader = InboxReader::new(tx.l1().clone(), &config.l1_beacon, rollup.batch_inbox_address);

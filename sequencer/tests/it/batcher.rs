@@ -201,6 +201,18 @@ fn calldata_batches_read_back_to_the_exact_chain_and_garbage_is_ignored() {
     for data in ["0xdeadbeef", "0x00112233445566778899aabbccddeeff00000000000005010203"] {
         l1.cast(&["send", "--private-key", BATCHER_KEY, &inbox, "submitBatch(bytes)", data]);
     }
+    // Another sender's call is refused by the inbox and leaves no event behind.
+    let (ok, _, err) = crate::harness::run(Command::new(crate::harness::foundry("cast")).args([
+        "send",
+        "--rpc-url",
+        &l1.url,
+        "--private-key",
+        KEY0,
+        &inbox,
+        "submitBatch(bytes)",
+        "0x00",
+    ]));
+    assert!(!ok && err.contains("revert"), "the inbox took a batch from another sender: {err}");
     let last = l2_transfers(&node.url, 6);
     assert_eq!(tag_number(&node.url, "safe"), 0, "nothing is safe before the batcher posts");
     let log = dir.path().join("batcher.log");
