@@ -16,6 +16,7 @@ pub mod batch;
 pub mod config;
 pub mod contracts;
 pub mod deposit;
+pub mod derive;
 pub mod epoch;
 pub mod l1_info;
 pub mod output_root;

@@ -3,7 +3,8 @@
 //! ```text
 //!  confirmed L1 blocks (the watcher's window) ──inbox payloads──▶ ChannelBank (protocol)
 //!    ──ready channel──▶ decode, resolve against the safe blocks' address history
-//!    ──▶ extends the safe head and equals the stored blocks (timestamps, origins, txs)? ──▶ safe
+//!    ──▶ passes derivation's batch rules (protocol::derive::check_batch) and equals the stored
+//!        blocks (timestamps, origins, transactions)? ──▶ safe
 //!  L1 finalized block ──▶ finalized = the safe head reached by the L1 blocks it covers
 //! ```
 //!
@@ -19,11 +20,13 @@
 
 use super::{InboxPayload, L1Client, L1Watcher};
 use crate::node::Chain;
+use alloy_eips::BlockNumHash;
 use alloy_eips::eip2718::Encodable2718;
 use alloy_primitives::B256;
 use ol_protocol::{
     L1BlockInfo,
     batch::{AddressHistory, Batch, ChannelBank, ReadyChannel, decode_channel},
+    derive::{L2Ref, check_batch},
 };
 use std::{collections::VecDeque, sync::Arc, time::Duration};
 use tokio_util::sync::CancellationToken;
@@ -185,6 +188,14 @@ impl SafeTracker {
                 return Ok(());
             }
         };
+        let safe_ref = self.safe_ref().await?;
+        let rollup = self.watcher.rollup();
+        if let Err(e) =
+            check_batch(rollup, &safe_ref, &batch, l1, |n| self.watcher.block(n).map(|b| b.id))
+        {
+            warn!(target: "safe", l1, error = %e, "batch breaks derivation's rules; skipped");
+            return Ok(());
+        }
         let Some(hashes) = self.matches(&batch).await? else {
             warn!(target: "safe", l1, first = header.first_number, last, "batch on L1 differs from the sequencer's blocks; skipped");
             return Ok(());
@@ -203,6 +214,33 @@ impl SafeTracker {
         self.chain.set_safe_heads(self.safe.0, self.finalized);
         debug!(target: "safe", l1, safe = self.safe.0, "safe head advanced");
         Ok(())
+    }
+
+    /// The safe head as derivation sees it: number, hash, timestamp, L1 origin.
+    async fn safe_ref(&self) -> eyre::Result<L2Ref> {
+        let genesis = &self.watcher.rollup().genesis;
+        if self.safe.0 == 0 {
+            return Ok(L2Ref {
+                number: 0,
+                hash: self.safe.1,
+                timestamp: genesis.l2_time,
+                origin: BlockNumHash { number: genesis.l1.number, hash: genesis.l1.hash },
+            });
+        }
+        let block = self
+            .chain
+            .store
+            .block(self.safe.0)
+            .await?
+            .ok_or_else(|| eyre::eyre!("safe block {} missing", self.safe.0))?;
+        let info = L1BlockInfo::decode_isthmus(&block.l1_info)
+            .map_err(|e| eyre::eyre!("safe block {}: {e}", self.safe.0))?;
+        Ok(L2Ref {
+            number: self.safe.0,
+            hash: self.safe.1,
+            timestamp: block.header.timestamp,
+            origin: BlockNumHash { number: info.number, hash: info.hash },
+        })
     }
 
     /// The stored blocks' hashes if the batch carries exactly them, `None` if not.

@@ -1,0 +1,32 @@
+//! Derivation: the L2 chain as a pure function of L1 data (DESIGN.md, "The rollup invariant").
+//!
+//! ```text
+//!  L1 blocks ─▶ inbox payloads (batch::inbox) ─▶ ChannelBank (batch::bank) ─▶ channels
+//!    ─▶ decode_channel + resolve ─▶ Batch ─▶ batch_queue::check_batch against the safe head
+//!    ─▶ accepted blocks, or batch_queue::forced_block once the sequencing window has closed
+//!    ─▶ payload attributes (timestamp, origin, the epoch's deposits, transactions)
+//! ```
+//!
+//! Built stage by stage; what exists so far: the channel bank (`batch::ChannelBank`) and the
+//! batch rules with forced inclusion ([`batch_queue`]). The node's `l1::SafeTracker` uses the
+//! bank today; `--follow-l1` will drive the whole pipeline.
+
+pub mod batch_queue;
+
+use alloy_eips::BlockNumHash;
+use alloy_primitives::B256;
+
+pub use batch_queue::{BatchDrop, check_batch, forced_block};
+
+/// An L2 block as derivation continues from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct L2Ref {
+    /// Number.
+    pub number: u64,
+    /// Hash.
+    pub hash: B256,
+    /// Timestamp.
+    pub timestamp: u64,
+    /// Its L1 origin.
+    pub origin: BlockNumHash,
+}
