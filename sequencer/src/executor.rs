@@ -32,22 +32,7 @@ use revm::{
 };
 use std::sync::Arc;
 
-/// What the consensus layer decides about the next block, apart from its user transactions.
-#[derive(Debug, Clone)]
-pub struct BlockAttributes {
-    /// Block timestamp (seconds).
-    pub timestamp: u64,
-    /// The L1 origin and fee parameters; becomes the first (L1-info) deposit.
-    pub l1_info: L1BlockInfo,
-    /// User deposits from the L1 origin, executed right after the L1-info deposit.
-    pub deposits: Vec<TxDeposit>,
-    /// PREVRANDAO (the L1 origin's mix hash).
-    pub prev_randao: B256,
-    /// The L1 origin's parent beacon block root (EIP-4788).
-    pub parent_beacon_block_root: B256,
-    /// Block gas limit.
-    pub gas_limit: u64,
-}
+pub use ol_protocol::derive::BlockAttributes;
 
 /// A signed transaction with its sender and encoding, ready to execute.
 #[derive(Debug, Clone)]

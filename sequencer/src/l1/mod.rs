@@ -22,8 +22,7 @@ pub use fetch::{InboxPayload, L1Client};
 pub use safe::SafeTracker;
 
 use alloy_primitives::B256;
-use ol_protocol::{RollupConfig, epoch::L1Ref};
-use op_alloy::consensus::TxDeposit;
+use ol_protocol::RollupConfig;
 use parking_lot::RwLock;
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 use tokio_util::sync::CancellationToken;
@@ -32,22 +31,7 @@ use tracing::{debug, info, warn};
 /// Most L1 blocks fetched per poll, so a long catch-up reports progress and reacts to reorgs.
 const MAX_BLOCKS_PER_POLL: u64 = 256;
 
-/// An L1 block with what L2 needs from it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct L1Block {
-    /// Number, hash, parent hash, timestamp.
-    pub id: L1Ref,
-    /// Base fee (wei).
-    pub base_fee: u128,
-    /// Blob base fee (wei; 1 before Cancun).
-    pub blob_base_fee: u128,
-    /// The block's mix hash (PREVRANDAO of L2 blocks in its epoch).
-    pub mix_hash: B256,
-    /// Parent beacon block root (zero before Cancun).
-    pub parent_beacon_root: B256,
-    /// The portal's deposits in this block, in log order.
-    pub deposits: Vec<TxDeposit>,
-}
+pub use ol_protocol::derive::L1Block;
 
 /// Why the watcher could not follow L1.
 #[derive(Debug, thiserror::Error)]

@@ -15,6 +15,7 @@ use alloy_eips::eip2718::Encodable2718;
 use alloy_primitives::{B256, U256};
 use ol_protocol::{
     L1BlockInfo,
+    derive::block_attributes,
     epoch::{Origin, next_origin},
 };
 use std::sync::Arc;
@@ -60,17 +61,13 @@ pub fn next_attributes(chain: &Chain, watcher: &L1Watcher, now: u64) -> Option<B
     let parent = tip_origin(chain, watcher);
     let current = watcher.block(parent.number).filter(|b| b.id.hash == parent.hash)?;
     let next = watcher.block(parent.number + 1);
-    let (origin, sequence_number, deposits) =
+    let (origin, sequence_number) =
         match next_origin(rollup, &current.id, next.as_ref().map(|n| &n.id), timestamp) {
-            Origin::Same => (current, parent.sequence_number + 1, Vec::new()),
-            Origin::Next => {
-                let next = next?;
-                let deposits = next.deposits.clone();
-                (next, 0, deposits)
-            }
+            Origin::Same => (current, parent.sequence_number + 1),
+            Origin::Next => (next?, 0),
             Origin::Wait => return None,
         };
-    Some(attributes(chain, watcher, &origin, sequence_number, timestamp, deposits))
+    Some(attributes(chain, watcher, &origin, sequence_number, timestamp))
 }
 
 fn attributes(
@@ -79,29 +76,9 @@ fn attributes(
     origin: &L1Block,
     sequence_number: u64,
     timestamp: u64,
-    deposits: Vec<op_alloy::consensus::TxDeposit>,
 ) -> BlockAttributes {
     let system = &watcher.rollup().genesis.system_config;
-    BlockAttributes {
-        timestamp,
-        l1_info: L1BlockInfo {
-            number: origin.id.number,
-            timestamp: origin.id.timestamp,
-            base_fee: U256::from(origin.base_fee),
-            blob_base_fee: U256::from(origin.blob_base_fee),
-            hash: origin.id.hash,
-            sequence_number,
-            batcher_hash: system.batcher_hash(),
-            base_fee_scalar: system.base_fee_scalar,
-            blob_base_fee_scalar: system.blob_base_fee_scalar,
-            operator_fee_scalar: 0,
-            operator_fee_constant: 0,
-        },
-        deposits,
-        prev_randao: origin.mix_hash,
-        parent_beacon_block_root: origin.parent_beacon_root,
-        gas_limit: chain.config().gas_limit,
-    }
+    block_attributes(system, origin, sequence_number, timestamp, chain.config().gas_limit)
 }
 
 /// The newest L2 block whose origin is still canonical, when the tip's is not (an L1 reorg
