@@ -68,6 +68,9 @@ pub trait TxSource {
     /// The transaction turned out invalid against the block's state; its sender's later
     /// transactions should not be offered in this block.
     fn mark_invalid(&mut self, tx: &ReadyTx, reason: String);
+    /// The transaction asks for more gas than the block has left. A pool keeps it for the next
+    /// block (the default); a fixed list must not drop it silently.
+    fn does_not_fit(&mut self, _tx: &ReadyTx) {}
 }
 
 /// A fixed list of transactions executed in order: what derivation and the prover use, where a
@@ -97,6 +100,10 @@ impl TxSource for OrderedTxs {
 
     fn mark_invalid(&mut self, tx: &ReadyTx, reason: String) {
         self.invalid.push((tx.hash, reason));
+    }
+
+    fn does_not_fit(&mut self, tx: &ReadyTx) {
+        self.invalid.push((tx.hash, "gas limit above the block's remaining gas".into()));
     }
 }
 
@@ -192,8 +199,9 @@ pub fn execute_block(
                 Err(BlockExecutionError::Validation(
                     BlockValidationError::TransactionGasLimitMoreThanAvailableBlockGas { .. },
                 )) => {
-                    // Does not fit any more; it stays in the pool for the next block.
-                    continue;
+                    // Does not fit any more: the pool keeps it for the next block, a fixed list
+                    // records the block as invalid.
+                    source.does_not_fit(&ready);
                 }
                 Err(BlockExecutionError::Validation(BlockValidationError::InvalidTx {
                     error,

@@ -18,4 +18,5 @@ mod precompiles;
 mod provider;
 mod rpc_errors;
 mod rpc_methods;
+mod strict;
 mod tracing;
