@@ -71,6 +71,10 @@ pub trait TxSource {
     /// The transaction asks for more gas than the block has left. A pool keeps it for the next
     /// block (the default); a fixed list must not drop it silently.
     fn does_not_fit(&mut self, _tx: &ReadyTx) {}
+    /// For a fixed list: the first transaction that could not be executed, and why.
+    fn first_invalid(&self) -> Option<(B256, String)> {
+        None
+    }
 }
 
 /// A fixed list of transactions executed in order: what derivation and the prover use, where a
@@ -104,6 +108,10 @@ impl TxSource for OrderedTxs {
 
     fn does_not_fit(&mut self, tx: &ReadyTx) {
         self.invalid.push((tx.hash, "gas limit above the block's remaining gas".into()));
+    }
+
+    fn first_invalid(&self) -> Option<(B256, String)> {
+        self.invalid.first().cloned()
     }
 }
 

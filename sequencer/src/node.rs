@@ -57,6 +57,14 @@ pub enum NodeError {
     /// A blocking task panicked or was cancelled.
     #[error("block production task failed: {0}")]
     Task(String),
+    /// A given block (derived from L1, or synced) does not execute as given; nothing changed.
+    #[error("block {number} is invalid: {reason}")]
+    InvalidBlock {
+        /// The block's number.
+        number: u64,
+        /// The first transaction that failed, and why.
+        reason: String,
+    },
     /// Bad genesis.
     #[error(transparent)]
     Genesis(#[from] crate::genesis::GenesisError),
@@ -332,6 +340,28 @@ impl Chain {
         Ok(Arc::new(block))
     }
 
+    /// Imports a block given by its attributes and transactions (derived from L1, or synced):
+    /// executes them strictly on the tip, in order, and commits the block. Any transaction that
+    /// does not execute (invalid, or beyond the block's gas) rejects the whole block with
+    /// [`NodeError::InvalidBlock`], and nothing changes. Shares execution, sealing and the
+    /// updates of state, tip, block hashes and pool with [`Self::build_block`].
+    pub async fn import_block(
+        self: &Arc<Self>,
+        attrs: BlockAttributes,
+        txs: Vec<Arc<ReadyTx>>,
+    ) -> Result<Arc<SealedBlock>, NodeError> {
+        let this = self.clone();
+        let block = tokio::task::spawn_blocking(move || {
+            let mut source = crate::executor::OrderedTxs::new(txs);
+            this.execute_and_seal(attrs, &mut source, true)
+        })
+        .await
+        .map_err(|e| NodeError::Task(e.to_string()))??;
+        let block = Arc::new(block);
+        self.commit_block(&block).await?;
+        Ok(block)
+    }
+
     /// Writes a sealed block to the store and publishes it as the head. Blocks must be committed
     /// in order.
     pub async fn commit_block(&self, block: &Arc<SealedBlock>) -> Result<(), NodeError> {
@@ -390,10 +420,29 @@ impl Chain {
             parent.gas_limit,
             parent.base_fee_per_gas.unwrap_or_default(),
         );
-        let started = std::time::Instant::now();
         let mut best = self.pool.best(base_fee);
-        let selected = started.elapsed();
-        let cheats = std::mem::take(&mut *self.cheats.lock());
+        let block = self.execute_and_seal(attrs, &mut best, false)?;
+        self.pool.after_block(&block, &best.take_invalid());
+        Ok(block)
+    }
+
+    /// Executes `attrs` and `source`'s transactions on the tip and seals the block; the live
+    /// state, tip and block hashes then reflect it. With `strict`, a transaction the source
+    /// reports invalid rejects the block before anything changes.
+    fn execute_and_seal(
+        &self,
+        attrs: BlockAttributes,
+        source: &mut dyn crate::executor::TxSource,
+        strict: bool,
+    ) -> Result<SealedBlock, NodeError> {
+        let parent = self.tip();
+        let base_fee = self.config().next_base_fee(
+            parent.gas_used,
+            parent.gas_limit,
+            parent.base_fee_per_gas.unwrap_or_default(),
+        );
+        let started = std::time::Instant::now();
+        let cheats = if strict { Vec::new() } else { std::mem::take(&mut *self.cheats.lock()) };
         let pre = (!cheats.is_empty()).then(|| {
             let mut state = self.state.write();
             let changes = cheat_changes(&state, &cheats);
@@ -409,9 +458,15 @@ impl Chain {
                 &parent,
                 base_fee,
                 &attrs,
-                &mut best,
+                source,
             )?
         };
+        if strict && let Some((hash, reason)) = source.first_invalid() {
+            return Err(NodeError::InvalidBlock {
+                number: parent.number + 1,
+                reason: format!("transaction {hash}: {reason}"),
+            });
+        }
         if let Some(pre) = pre {
             executed.changes = merge_changes(pre, std::mem::take(&mut executed.changes));
         }
@@ -422,25 +477,17 @@ impl Chain {
         };
         self.hashes.write().push(block.number(), block.header.hash());
         *self.tip.lock() = block.header.clone();
-        let nonces: Vec<_> = block
-            .changes
-            .accounts
-            .iter()
-            .map(|c| (c.address, c.after.map(|a| a.nonce).unwrap_or_default()))
-            .collect();
-        self.pool.on_block(&nonces, &best.take_invalid());
-        let expired = self.pool.expire_queued();
-        if expired > 0 {
-            debug!(target: "mempool", expired, "queued transactions expired");
+        if strict {
+            self.pool.after_block(&block, &[]);
         }
         debug!(
             target: "node::timing",
             number = block.number(),
             txs = block.transactions.len(),
-            select_us = selected.as_micros() as u64,
-            execute_us = (executed_at - selected).as_micros() as u64,
+            execute_us = executed_at.as_micros() as u64,
             seal_us = (started.elapsed() - executed_at).as_micros() as u64,
-            "built"
+            strict,
+            "sealed"
         );
         Ok(block)
     }

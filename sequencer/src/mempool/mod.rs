@@ -197,6 +197,22 @@ impl Mempool {
         })
     }
 
+    /// Updates the pool after `block` was sealed (built, or imported) and drops queued
+    /// transactions past their lifetime.
+    pub fn after_block(&self, block: &crate::builder::SealedBlock, invalid: &[(B256, String)]) {
+        let nonces: Vec<_> = block
+            .changes
+            .accounts
+            .iter()
+            .map(|c| (c.address, c.after.map(|a| a.nonce).unwrap_or_default()))
+            .collect();
+        self.on_block(&nonces, invalid);
+        let expired = self.expire_queued();
+        if expired > 0 {
+            tracing::debug!(target: "mempool", expired, "queued transactions expired");
+        }
+    }
+
     /// Updates the pool after a block: `nonces` are the new nonces of every sender whose account
     /// changed; `invalid` are transactions the builder found unexecutable (dropped with their
     /// sender's later transactions).

@@ -12,6 +12,7 @@ mod dev_methods;
 mod differential;
 mod economy;
 mod harness;
+mod import;
 mod l1;
 mod l1_harness;
 mod precompiles;

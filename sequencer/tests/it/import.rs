@@ -1,0 +1,86 @@
+//! The import path (what `--follow-l1` and the prover use): a block given by its attributes and
+//! transactions, executed strictly on another node, comes out with the same hash and state as
+//! where it was built; a block that does not execute as given is rejected and changes nothing.
+
+use alloy_consensus::{SignableTransaction, TxEip1559};
+use alloy_eips::eip2718::Encodable2718;
+use alloy_primitives::{Address, TxKind, U256};
+use alloy_signer::SignerSync;
+use ol_sequencer::{
+    genesis::{GenesisSpec, dev_keys},
+    node::{Chain, ChainOptions, NodeError},
+    store::Store,
+};
+use std::sync::Arc;
+
+fn transfer(key: &alloy_signer_local::PrivateKeySigner, nonce: u64) -> Vec<u8> {
+    let tx = TxEip1559 {
+        chain_id: 1612,
+        nonce,
+        gas_limit: 21_000,
+        max_fee_per_gas: 100_000_000_000,
+        max_priority_fee_per_gas: 1_000_000_000,
+        to: TxKind::Call(Address::repeat_byte(0x42)),
+        value: U256::from(1_000 + nonce),
+        ..Default::default()
+    };
+    let sig = key.sign_hash_sync(&tx.signature_hash()).expect("sign");
+    tx.into_signed(sig).encoded_2718()
+}
+
+async fn chain(dir: &std::path::Path) -> Arc<Chain> {
+    let store = Store::open(&dir.join("node.sqlite")).await.expect("store");
+    let genesis = GenesisSpec::dev(None).expect("genesis");
+    Chain::open(store, genesis, ChainOptions::default()).await.expect("chain")
+}
+
+#[test]
+fn an_imported_block_matches_the_built_one_and_a_bad_one_changes_nothing() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        let (a_dir, b_dir) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
+        let (a, b) = (chain(a_dir.path()).await, chain(b_dir.path()).await);
+        let keys = dev_keys().expect("keys");
+        for nonce in 0..3 {
+            a.add_raw_transaction(&transfer(&keys[0], nonce)).expect("pooled");
+        }
+        a.add_raw_transaction(&transfer(&keys[1], 0)).expect("pooled");
+        let attrs = a.next_attributes(&a.tip());
+        let built = a.build_block_with(attrs.clone()).await.expect("built");
+        a.commit_block(&built).await.expect("committed");
+        assert_eq!(built.transactions.len(), 5, "the L1-info deposit and four transfers");
+
+        let txs: Vec<_> = built.transactions.iter().skip(1).map(|t| t.tx.clone()).collect();
+        let imported = b.import_block(attrs.clone(), txs.clone()).await.expect("imported");
+        assert_eq!(imported.header.hash(), built.header.hash());
+        assert_eq!(b.head().hash(), built.header.hash());
+        assert_eq!(b.state.write().state_root(), a.state.write().state_root());
+
+        // A block whose transactions do not execute as given (a nonce reused) is rejected.
+        let mut next = a.next_attributes(&b.tip());
+        next.timestamp = attrs.timestamp + 1;
+        let root = b.state.write().state_root();
+        let stale = vec![txs[0].clone()];
+        match b.import_block(next.clone(), stale).await {
+            Err(NodeError::InvalidBlock { number: 2, .. }) => {}
+            other => panic!("expected block 2 to be invalid, got {other:?}"),
+        }
+        assert_eq!(b.head().number, 1, "nothing committed");
+        assert_eq!(b.tip().number, 1, "the tip did not move");
+        assert_eq!(b.state.write().state_root(), root, "the state did not change");
+
+        // The node goes on importing valid blocks.
+        let fresh = ol_sequencer::mempool::validate_raw(
+            &transfer(&keys[0], 3),
+            &ol_sequencer::mempool::StatelessRules {
+                chain_id: 1612,
+                block_gas_limit: 30_000_000,
+                max_tx_bytes: 131_072,
+                allow_unprotected: false,
+            },
+        )
+        .expect("valid");
+        let block2 = b.import_block(next, vec![Arc::new(fresh)]).await.expect("imported");
+        assert_eq!(block2.number(), 2);
+    });
+}
