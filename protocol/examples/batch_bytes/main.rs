@@ -1,9 +1,12 @@
 //! L1 bytes per transaction: our batch format against OP's span batches, on signed transactions
 //! shaped like the node's own load (200 senders, recipients spread over 10,000 addresses).
 //!
-//! `cargo run --release -p ol-protocol --example batch_bytes [-- --txs N]`
+//! `cargo run --release -p ol-protocol --example batch_bytes [-- --txs N] [--dump DIR]`
 //!
 //! Prints markdown tables (see docs/PERFORMANCE.md, "Batch format: L1 bytes per transaction").
+//! `--dump DIR` also writes the measured blocks to `DIR/<workload>-<order>.txt`: a line
+//! `chain_id <n>`, then per L2 block `<number> <timestamp> <l1 origin number> <tx hex>...`
+//! (EIP-2718 bytes), read by `tools/kona-span-bytes`.
 //! No network: transactions are generated and signed locally.
 
 mod span;
@@ -12,7 +15,10 @@ mod workload;
 use ol_protocol::batch::{
     AddressHistory, Compression, L2Block, decode_channel, encode_batch, encode_channel_with,
 };
-use std::{io::Read, time::Instant};
+use std::{
+    io::{Read, Write},
+    time::Instant,
+};
 use workload::{CHAIN_ID, Generated, PER_BLOCK, Pattern, Workload, generate, keys};
 
 /// How the channel may reference earlier blocks' addresses.
@@ -83,6 +89,28 @@ fn op(data: &Dataset, size: usize, quality: i32) -> usize {
         .chunks(per_channel)
         .map(|b| span::span_channel(b, 1_700_000_000, quality).len())
         .sum()
+}
+
+/// Writes the blocks `data` measures (not the warm-up) to `DIR/<workload>-<order>.txt`.
+fn dump(dir: &str, data: &Dataset) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let path = std::path::Path::new(dir).join(format!(
+        "{}-{}.txt",
+        data.workload.slug(),
+        data.pattern.slug()
+    ));
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&path)?);
+    writeln!(out, "chain_id {CHAIN_ID}")?;
+    for block in &data.main.blocks {
+        write!(out, "{} {} {}", block.number, block.timestamp, block.l1_origin.number)?;
+        for tx in &block.transactions {
+            write!(out, " {}", alloy_primitives::hex::encode(tx))?;
+        }
+        writeln!(out)?;
+    }
+    out.flush()?;
+    eprintln!("wrote {}", path.display());
+    Ok(())
 }
 
 fn brotli(data: &[u8], quality: i32, lgwin: i32) -> Vec<u8> {
@@ -169,6 +197,11 @@ fn main() {
         }
     }
     eprintln!("generated and signed in {:.1} s", started.elapsed().as_secs_f64());
+    if let Some(dir) = args.iter().position(|a| a == "--dump").and_then(|i| args.get(i + 1)) {
+        for data in &datasets {
+            dump(dir, data).expect("writes the dump");
+        }
+    }
 
     println!("### Bytes per transaction, {n} transactions per workload\n");
     println!(

@@ -41,6 +41,15 @@ impl Workload {
             Self::Attribution => "attribution call",
         }
     }
+
+    /// Its name in `--dump` file names.
+    pub(crate) fn slug(self) -> &'static str {
+        match self {
+            Self::Transfer => "transfer",
+            Self::Erc20 => "erc20",
+            Self::Attribution => "attribution",
+        }
+    }
 }
 
 /// Who sends to whom.
@@ -57,6 +66,14 @@ impl Pattern {
     pub(crate) fn name(self) -> &'static str {
         match self {
             Self::Loadgen => "loadgen order",
+            Self::Random => "random",
+        }
+    }
+
+    /// Its name in `--dump` file names.
+    pub(crate) fn slug(self) -> &'static str {
+        match self {
+            Self::Loadgen => "loadgen",
             Self::Random => "random",
         }
     }

@@ -7,19 +7,22 @@
 //!    ─▶ payload attributes (timestamp, origin, the epoch's deposits, transactions)
 //! ```
 //!
-//! Built stage by stage; what exists so far: the channel bank (`batch::ChannelBank`), the
-//! batch rules with forced inclusion ([`batch_queue`]) and the block attributes the sequencer
-//! and derivation share ([`attributes`]). The node's `l1::SafeTracker` uses the
+//! What exists: the channel bank (`batch::ChannelBank`), the batch rules with forced inclusion
+//! ([`batch_queue`]), the block attributes the sequencer and derivation share ([`attributes`]),
+//! and [`pipeline::Pipeline`], which strings them together over pushed L1 blocks. The node's
+//! `l1::SafeTracker` uses the bank and the rules today; `--follow-l1` is next. The node's `l1::SafeTracker` uses the
 //! bank today; `--follow-l1` will drive the whole pipeline.
 
 pub mod attributes;
 pub mod batch_queue;
+pub mod pipeline;
 
 use alloy_eips::BlockNumHash;
 use alloy_primitives::B256;
 
 pub use attributes::{BlockAttributes, L1Block, block_attributes, sequence_number};
 pub use batch_queue::{BatchDrop, check_batch, forced_block};
+pub use pipeline::{Derived, Pipeline, PipelineError};
 
 /// An L2 block as derivation continues from it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

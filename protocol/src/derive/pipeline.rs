@@ -1,0 +1,411 @@
+//! The derivation pipeline: canonical L1 blocks (with their inbox payloads and deposits) in, the
+//! next L2 block's attributes and transactions out, one block at a time.
+//!
+//! ```text
+//!  push_l1(block, payloads) ─▶ L1 traversal (parent links; a break asks for a reset)
+//!  next_block() ─┬─ an accepted batch has blocks left ─────────────────────────▶ Derived
+//!                ├─ a channel completed: decode, resolve(history), check_batch ─▶ accept / drop
+//!                ├─ the safe head's sequencing window closed at the L1 cursor ─▶ forced Derived
+//!                ├─ an L1 block not yet read: its payloads into the ChannelBank, cursor + 1
+//!                └─ nothing more to do: None (push more L1)
+//!  advance(hash) after the caller executed the block: safe head, sequence number, history
+//! ```
+//!
+//! The pipeline does no I/O and executes nothing: the caller fetches L1 (the inbox rules of
+//! `batch::inbox`), executes what comes out (`Chain::import_block` in the node) and hands back
+//! the block hash. Everything it decides is a function of the L1 blocks pushed, so every node
+//! derives the same blocks.
+
+use super::{
+    L2Ref,
+    attributes::{BlockAttributes, L1Block, block_attributes, sequence_number},
+    batch_queue::{check_batch, forced_block},
+};
+use crate::{
+    batch::{AddressHistory, BatchBlock, ChannelBank, decode_channel},
+    rollup::RollupConfig,
+};
+use alloy_primitives::{B256, Bytes};
+use std::collections::{BTreeMap, VecDeque};
+
+/// Why the pipeline cannot go on with the L1 block it was given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PipelineError {
+    /// The block does not extend the last one pushed: L1 reorged. Rebuild the pipeline from a
+    /// safe head whose origin is still canonical (walking back a channel timeout for channels).
+    #[error("L1 block {number} does not extend block {expected_parent}: reset")]
+    Reorg {
+        /// The block pushed.
+        number: u64,
+        /// The number it should have extended.
+        expected_parent: u64,
+    },
+}
+
+/// One derived L2 block, to execute strictly on the safe head.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Derived {
+    /// Timestamp, origin, deposits.
+    pub attributes: BlockAttributes,
+    /// The user transactions (EIP-2718 bytes), empty for a forced block.
+    pub transactions: Vec<Bytes>,
+    /// Whether derivation made it itself (the sequencing window closed without a batch).
+    pub forced: bool,
+    /// The L1 block up to which L1 had been read when it was derived.
+    pub l1_cursor: u64,
+}
+
+/// See the module doc.
+#[derive(Debug, Clone)]
+pub struct Pipeline {
+    rollup: RollupConfig,
+    /// L1 blocks pushed, by number (origins are looked up here).
+    l1: BTreeMap<u64, L1Block>,
+    /// Their inbox payloads, until read into the bank.
+    payloads: BTreeMap<u64, Vec<Bytes>>,
+    /// The last L1 block whose payloads went into the bank.
+    cursor: Option<u64>,
+    bank: ChannelBank,
+    /// Blocks of the accepted batch not yet handed out.
+    queue: VecDeque<BatchBlock>,
+    /// The block handed out and not yet advanced over.
+    handed: Option<Derived>,
+    safe: L2Ref,
+    safe_sequence: u64,
+    history: AddressHistory,
+}
+
+impl Pipeline {
+    /// A pipeline continuing from `safe` (the `safe_sequence`-th block of its epoch), with the
+    /// address history of the blocks up to it. L1 blocks are pushed from wherever the caller
+    /// starts reading (a channel timeout before the safe head's origin rebuilds open channels).
+    pub fn new(
+        rollup: RollupConfig,
+        safe: L2Ref,
+        safe_sequence: u64,
+        history: AddressHistory,
+    ) -> Self {
+        let timeout = rollup.channel_timeout;
+        Self {
+            rollup,
+            l1: BTreeMap::new(),
+            payloads: BTreeMap::new(),
+            cursor: None,
+            bank: ChannelBank::new(timeout),
+            queue: VecDeque::new(),
+            handed: None,
+            safe,
+            safe_sequence,
+            history,
+        }
+    }
+
+    /// The safe head derivation continues from.
+    pub fn safe(&self) -> L2Ref {
+        self.safe
+    }
+
+    /// The newest L1 block pushed.
+    pub fn l1_head(&self) -> Option<u64> {
+        self.l1.last_key_value().map(|(n, _)| *n)
+    }
+
+    /// Appends the next canonical L1 block and the inbox payloads it holds.
+    pub fn push_l1(&mut self, block: L1Block, payloads: Vec<Bytes>) -> Result<(), PipelineError> {
+        if let Some((&last, parent)) = self.l1.last_key_value()
+            && (block.id.number != last + 1 || block.id.parent_hash != parent.id.hash)
+        {
+            return Err(PipelineError::Reorg { number: block.id.number, expected_parent: last });
+        }
+        self.payloads.insert(block.id.number, payloads);
+        self.l1.insert(block.id.number, block);
+        Ok(())
+    }
+
+    /// The next L2 block after the safe head, or `None` until more L1 is pushed. The same block
+    /// is returned again until [`Self::advance`] is called for it.
+    pub fn next_block(&mut self) -> Option<Derived> {
+        if let Some(handed) = &self.handed {
+            return Some(handed.clone());
+        }
+        let derived = self.derive()?;
+        self.handed = Some(derived.clone());
+        Some(derived)
+    }
+
+    /// The caller executed the block [`Self::next_block`] returned; `hash` is its block hash.
+    pub fn advance(&mut self, hash: B256) {
+        let Some(done) = self.handed.take() else { return };
+        let info = &done.attributes.l1_info;
+        self.safe = L2Ref {
+            number: self.safe.number + 1,
+            hash,
+            timestamp: done.attributes.timestamp,
+            origin: alloy_eips::BlockNumHash { number: info.number, hash: info.hash },
+        };
+        self.safe_sequence = info.sequence_number;
+        if self
+            .history
+            .push_block(self.safe.number, done.transactions.iter().map(|t| &t[..]))
+            .is_err()
+        {
+            self.history = AddressHistory::new();
+        }
+        // L1 blocks far below the safe head's origin are no longer needed as origins.
+        let keep_from = self.safe.origin.number.saturating_sub(1);
+        let cursor = self.cursor.unwrap_or_default();
+        while let Some((&n, _)) = self.l1.first_key_value() {
+            if n >= keep_from || n >= cursor {
+                break;
+            }
+            self.l1.remove(&n);
+        }
+    }
+
+    fn derive(&mut self) -> Option<Derived> {
+        loop {
+            if let Some(block) = self.queue.pop_front() {
+                return self.batch_block(block);
+            }
+            if let Some(cursor) = self.cursor {
+                if let Some(channel) = self.bank.read(cursor) {
+                    self.accept(cursor, &channel.data);
+                    continue;
+                }
+                let l1 = |n: u64| self.l1.get(&n).map(|b| b.id);
+                if let Some((timestamp, origin)) =
+                    forced_block(&self.rollup, &self.safe, cursor, l1)
+                {
+                    return self.forced(timestamp, origin.number, cursor);
+                }
+            }
+            let next =
+                self.cursor.map_or_else(|| self.l1.keys().next().copied(), |c| Some(c + 1))?;
+            let payloads = self.payloads.remove(&next)?;
+            for payload in &payloads {
+                self.bank.ingest(next, payload);
+            }
+            self.cursor = Some(next);
+        }
+    }
+
+    /// Decodes a completed channel and queues its blocks if the batch is valid on the safe head.
+    fn accept(&mut self, inclusion: u64, data: &[u8]) {
+        let Ok(raw) = decode_channel(data) else { return };
+        let Ok(batch) = raw.resolve(self.rollup.l2_chain_id, &self.history) else { return };
+        let l1 = |n: u64| self.l1.get(&n).map(|b| b.id);
+        if check_batch(&self.rollup, &self.safe, &batch, inclusion, l1).is_ok() {
+            self.queue.extend(batch.blocks);
+        }
+    }
+
+    fn attributes(&self, origin: u64, timestamp: u64) -> Option<BlockAttributes> {
+        let origin = self.l1.get(&origin)?;
+        let sequence =
+            sequence_number(self.safe.origin.number, self.safe_sequence, origin.id.number);
+        let system = &self.rollup.genesis.system_config;
+        Some(block_attributes(system, origin, sequence, timestamp, system.gas_limit))
+    }
+
+    fn batch_block(&mut self, block: BatchBlock) -> Option<Derived> {
+        let attributes = self.attributes(block.l1_origin, block.timestamp)?;
+        Some(Derived {
+            attributes,
+            transactions: block.transactions,
+            forced: false,
+            l1_cursor: self.cursor.unwrap_or_default(),
+        })
+    }
+
+    fn forced(&mut self, timestamp: u64, origin: u64, cursor: u64) -> Option<Derived> {
+        let attributes = self.attributes(origin, timestamp)?;
+        Some(Derived { attributes, transactions: Vec::new(), forced: true, l1_cursor: cursor })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        batch::{L2Block, encode_channel, encode_payload, split_channel},
+        epoch::L1Ref,
+    };
+    use alloy_eips::BlockNumHash;
+    use alloy_primitives::keccak256;
+
+    fn rollup() -> RollupConfig {
+        let json = format!(
+            r#"{{"genesis":{{"l1":{{"hash":"0x{h1}","number":0}},"l2":{{"hash":"0x{h2}","number":0}},
+            "l2_time":1000,"system_config":{{"batcherAddr":"0x{a}","baseFeeScalar":0,
+            "blobBaseFeeScalar":0,"gasLimit":30000000}}}},"block_time":2,"max_sequencer_drift":600,
+            "seq_window_size":4,"channel_timeout":2,"confirmation_depth":0,"l1_chain_id":1,
+            "l2_chain_id":2,"batch_inbox_address":"0x{a}","deposit_contract_address":"0x{a}",
+            "l2_output_oracle_address":"0x{a}"}}"#,
+            h1 = "01".repeat(32),
+            h2 = "02".repeat(32),
+            a = "33".repeat(20)
+        );
+        RollupConfig::from_json(json.as_bytes()).expect("config")
+    }
+
+    /// L1 block n at 1000 + 6n; block 0 is the rollup's L1 genesis.
+    fn l1_block(n: u64) -> L1Block {
+        let hash = |n: u64| if n == 0 { B256::repeat_byte(1) } else { keccak256(n.to_be_bytes()) };
+        L1Block {
+            id: L1Ref {
+                number: n,
+                hash: hash(n),
+                parent_hash: if n == 0 { B256::ZERO } else { hash(n - 1) },
+                timestamp: 1000 + 6 * n,
+            },
+            base_fee: 7,
+            blob_base_fee: 1,
+            mix_hash: B256::repeat_byte(n as u8),
+            parent_beacon_root: B256::ZERO,
+            deposits: Vec::new(),
+        }
+    }
+
+    /// The L2 chain as a sequencer would make it: block n at 1000 + 2n on the newest L1 block
+    /// whose time has come; its "hash" is keccak(n) (the pipeline only checks links).
+    fn l2_chain(count: u64) -> Vec<L2Block> {
+        let hash = |n: u64| {
+            if n == 0 { B256::repeat_byte(2) } else { keccak256((n + 1000).to_be_bytes()) }
+        };
+        (1..=count)
+            .map(|n| {
+                let timestamp = 1000 + 2 * n;
+                let origin = (timestamp - 1000) / 6;
+                L2Block {
+                    number: n,
+                    timestamp,
+                    parent_hash: hash(n - 1),
+                    l1_origin: BlockNumHash { number: origin, hash: l1_block(origin).id.hash },
+                    transactions: Vec::new(),
+                }
+            })
+            .collect()
+    }
+
+    fn hash_of(n: u64) -> B256 {
+        keccak256((n + 1000).to_be_bytes())
+    }
+
+    fn payload(blocks: &[L2Block], id: u8) -> Vec<Bytes> {
+        let data = encode_channel(blocks, &AddressHistory::new(), 2).expect("encodes");
+        split_channel([id; 16], &data, 100)
+            .expect("splits")
+            .into_iter()
+            .map(|f| Bytes::from(encode_payload(&[f])))
+            .collect()
+    }
+
+    fn genesis_safe() -> L2Ref {
+        L2Ref {
+            number: 0,
+            hash: B256::repeat_byte(2),
+            timestamp: 1000,
+            origin: BlockNumHash { number: 0, hash: B256::repeat_byte(1) },
+        }
+    }
+
+    /// Runs the pipeline over L1 blocks 0..=last with the given payloads; returns what it
+    /// derived (advancing with the expected hashes).
+    fn derive_all(payloads: &BTreeMap<u64, Vec<Bytes>>, last: u64) -> Vec<Derived> {
+        let mut p = Pipeline::new(rollup(), genesis_safe(), 0, AddressHistory::new());
+        let mut out = Vec::new();
+        for n in 0..=last {
+            p.push_l1(l1_block(n), payloads.get(&n).cloned().unwrap_or_default()).expect("links");
+            while let Some(d) = p.next_block() {
+                out.push(d);
+                p.advance(hash_of(p.safe().number + 1));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn posted_batches_derive_the_chain_and_garbage_changes_nothing() {
+        let chain = l2_chain(6);
+        let mut payloads = BTreeMap::new();
+        // Blocks 1-3 posted in L1 block 2 (frames in order), blocks 4-6 in block 3, with garbage
+        // around: random bytes, a truncated frame, a frame of a channel that never completes.
+        let mut first = payload(&chain[..3], 1);
+        first.insert(0, Bytes::from_static(b"\x00garbage"));
+        payloads.insert(2, first);
+        let mut second = vec![Bytes::from_static(&[0x00, 1, 2, 3]), Bytes::from_static(b"")];
+        second.extend(payload(&chain[3..], 2));
+        let partial =
+            crate::batch::Frame { id: [9; 16], number: 0, data: b"part".to_vec(), is_last: false };
+        second.push(Bytes::from(encode_payload(&[partial])));
+        payloads.insert(3, second);
+        let derived = derive_all(&payloads, 3);
+        assert_eq!(derived.len(), 6, "{derived:#?}");
+        for (d, b) in derived.iter().zip(&chain) {
+            assert!(!d.forced);
+            assert_eq!(d.attributes.timestamp, b.timestamp);
+            assert_eq!(d.attributes.l1_info.number, b.l1_origin.number);
+            assert_eq!(d.transactions, b.transactions);
+        }
+        // The first block of an epoch has sequence number 0, the next ones count up.
+        let seqs: Vec<u64> = derived.iter().map(|d| d.attributes.l1_info.sequence_number).collect();
+        assert_eq!(seqs, vec![1, 2, 0, 1, 2, 0]);
+    }
+
+    #[test]
+    fn without_batches_the_window_forces_empty_blocks_with_the_deposits() {
+        // Nothing posted: after the window of origin 0 (4 blocks) closes, blocks are forced.
+        let mut p = Pipeline::new(rollup(), genesis_safe(), 0, AddressHistory::new());
+        for n in 0..=3 {
+            p.push_l1(l1_block(n), Vec::new()).expect("links");
+            assert_eq!(p.next_block(), None, "window still open at L1 block {n}");
+        }
+        let mut b1 = l1_block(1);
+        b1.deposits.push(op_alloy::consensus::TxDeposit::default());
+        let mut p = Pipeline::new(rollup(), genesis_safe(), 0, AddressHistory::new());
+        p.push_l1(l1_block(0), Vec::new()).expect("links");
+        p.push_l1(b1, Vec::new()).expect("links");
+        for n in 2..=4 {
+            p.push_l1(l1_block(n), Vec::new()).expect("links");
+        }
+        let mut forced = Vec::new();
+        while let Some(d) = p.next_block() {
+            assert!(d.forced && d.transactions.is_empty());
+            forced.push(d);
+            p.advance(hash_of(p.safe().number + 1));
+        }
+        // Window of origin 0 closed at L1 block 4: blocks at 1002, 1004 stay on origin 0, 1006
+        // moves to origin 1 (time 1006) with its deposit; origin 1's window is open until 5.
+        let summary: Vec<(u64, u64, usize)> = forced
+            .iter()
+            .map(|d| {
+                (d.attributes.timestamp, d.attributes.l1_info.number, d.attributes.deposits.len())
+            })
+            .collect();
+        assert_eq!(summary, vec![(1002, 0, 0), (1004, 0, 0), (1006, 1, 1)]);
+    }
+
+    #[test]
+    fn a_batch_too_late_is_dropped_and_blocks_are_forced_instead() {
+        let chain = l2_chain(1);
+        let mut payloads = BTreeMap::new();
+        // Block 1 (origin 0) posted in L1 block 4: past origin 0's window (4 blocks).
+        payloads.insert(4, payload(&chain, 1));
+        let derived = derive_all(&payloads, 4);
+        assert!(derived.iter().all(|d| d.forced), "{derived:#?}");
+        assert!(!derived.is_empty());
+    }
+
+    #[test]
+    fn a_broken_l1_link_asks_for_a_reset() {
+        let mut p = Pipeline::new(rollup(), genesis_safe(), 0, AddressHistory::new());
+        p.push_l1(l1_block(0), Vec::new()).expect("links");
+        let mut other = l1_block(1);
+        other.id.parent_hash = B256::repeat_byte(0xee);
+        assert_eq!(
+            p.push_l1(other, Vec::new()),
+            Err(PipelineError::Reorg { number: 1, expected_parent: 0 })
+        );
+        assert!(matches!(p.push_l1(l1_block(2), Vec::new()), Err(PipelineError::Reorg { .. })));
+    }
+}
