@@ -46,6 +46,10 @@ pub struct Cli {
         requires = "l1_rpc"
     )]
     pub rollup_config: Option<PathBuf>,
+    /// Derive the chain from L1 instead of sequencing (a verifier and read replica): needs
+    /// `--l1.rpc`, `--rollup.config` and `--chain`; takes no transactions.
+    #[arg(long = "follow-l1", env = "OL_FOLLOW_L1", requires = "rollup_config")]
+    pub follow_l1: bool,
     /// The L1 beacon API serving blobs (for the safe head); default: the L1 RPC URL, where
     /// anvil serves it.
     #[arg(long = "l1.beacon", env = "OL_L1_BEACON", value_name = "URL", requires = "l1_rpc")]
@@ -195,6 +199,8 @@ pub struct L1Config {
     pub rpc: String,
     /// L1 beacon API URL.
     pub beacon: String,
+    /// Derive from L1 (`--follow-l1`) instead of sequencing.
+    pub follow: bool,
     /// The parsed and validated `rollup.json`.
     pub rollup: ol_protocol::RollupConfig,
     /// L1 poll interval.
@@ -342,6 +348,7 @@ impl Cli {
                 Some(L1Config {
                     rpc: rpc.clone(),
                     beacon: self.l1_beacon.clone().unwrap_or_else(|| rpc.clone()),
+                    follow: self.follow_l1,
                     rollup,
                     poll_interval: self.l1_poll_interval,
                 })

@@ -4,7 +4,7 @@
 use crate::{
     cli::NodeConfig,
     genesis::{GenesisSpec, dev_keys},
-    l1::{L1Client, L1Watcher, SafeTracker},
+    l1::{Follower, L1Client, L1Watcher, SafeTracker},
     miner,
     node::{Chain, ChainOptions},
     rpc,
@@ -49,8 +49,13 @@ pub async fn launch(config: NodeConfig) -> eyre::Result<RunningNode> {
         None => GenesisSpec::dev(config.gas_limit)?,
     };
     let cancel = CancellationToken::new();
+    let follow = config.l1.as_ref().is_some_and(|l1| l1.follow);
     let l1 = match &config.l1 {
-        Some(l1) => Some(start_l1(l1, &genesis, &cancel).await?),
+        Some(l1) if !l1.follow => Some(start_l1(l1, &genesis, &cancel).await?),
+        Some(l1) => {
+            check_l1(l1, &genesis).await?;
+            None
+        }
         None => None,
     };
     let options = ChainOptions {
@@ -59,9 +64,10 @@ pub async fn launch(config: NodeConfig) -> eyre::Result<RunningNode> {
         allow_unprotected: config.allow_unprotected,
         dev: config.dev,
         l1,
+        follower: follow,
     };
     let chain = Chain::open(store, genesis, options).await?;
-    if let (Some(l1), Some(watcher)) = (&config.l1, &chain.options.l1) {
+    if let Some(l1) = &config.l1 {
         let genesis_hash = chain.store.header(0).await?.map(|h| h.hash()).unwrap_or_default();
         if genesis_hash != l1.rollup.genesis.l2.hash {
             cancel.cancel();
@@ -70,6 +76,8 @@ pub async fn launch(config: NodeConfig) -> eyre::Result<RunningNode> {
                 l1.rollup.genesis.l2.hash
             );
         }
+    }
+    if let (Some(l1), Some(watcher)) = (&config.l1, &chain.options.l1) {
         let tracker =
             SafeTracker::new(chain.clone(), watcher.clone(), L1Client::new(&l1.rpc, &l1.beacon)?);
         tokio::spawn(tracker.run(l1.poll_interval, cancel.clone()));
@@ -95,7 +103,15 @@ pub async fn launch(config: NodeConfig) -> eyre::Result<RunningNode> {
     }
     info!(target: "rpc", %http_addr, ?ws_addr, chain_id = chain.config().chain_id, "JSON-RPC listening");
 
-    let miner = tokio::spawn(miner::run(chain.clone(), config.mining, cancel.clone()));
+    let miner = match &config.l1 {
+        Some(l1) if l1.follow => {
+            let client = L1Client::new(&l1.rpc, &l1.beacon)?;
+            let follower =
+                Follower::new(chain.clone(), client, Arc::new(l1.rollup.clone())).await?;
+            tokio::spawn(follower.run(l1.poll_interval, cancel.clone()))
+        }
+        _ => tokio::spawn(miner::run(chain.clone(), config.mining, cancel.clone())),
+    };
     Ok(RunningNode { chain, http_addr, ws_addr, servers, miner, cancel, _tempdir: tempdir })
 }
 
@@ -106,6 +122,17 @@ async fn start_l1(
     genesis: &GenesisSpec,
     cancel: &CancellationToken,
 ) -> eyre::Result<Arc<L1Watcher>> {
+    let client = check_l1(l1, genesis).await?;
+    let watcher = Arc::new(L1Watcher::new(Arc::new(l1.rollup.clone()), client));
+    // The first poll must see the L1 genesis: a wrong endpoint fails the start, not later.
+    let first = watcher.poll().await?;
+    info!(target: "l1", url = %l1.rpc, tip = ?first.tip, "following L1");
+    tokio::spawn(watcher.clone().run(l1.poll_interval, cancel.clone()));
+    Ok(watcher)
+}
+
+/// Checks the L1 endpoint and the rollup config against each other and the genesis.
+async fn check_l1(l1: &crate::cli::L1Config, genesis: &GenesisSpec) -> eyre::Result<L1Client> {
     let rollup = &l1.rollup;
     if rollup.l2_chain_id != genesis.chain.chain_id {
         eyre::bail!(
@@ -126,12 +153,7 @@ async fn start_l1(
     if chain_id != rollup.l1_chain_id {
         eyre::bail!("{} is chain {chain_id}, rollup.json's L1 is {}", l1.rpc, rollup.l1_chain_id);
     }
-    let watcher = Arc::new(L1Watcher::new(Arc::new(rollup.clone()), client));
-    // The first poll must see the L1 genesis: a wrong endpoint fails the start, not later.
-    let first = watcher.poll().await?;
-    info!(target: "l1", url = %l1.rpc, chain_id, tip = ?first.tip, "following L1");
-    tokio::spawn(watcher.clone().run(l1.poll_interval, cancel.clone()));
-    Ok(watcher)
+    Ok(client)
 }
 
 impl RunningNode {

@@ -83,6 +83,8 @@ pub struct ChainOptions {
     pub dev: bool,
     /// The L1 to follow (origins, deposits); `None`: the fixed dev origin.
     pub l1: Option<Arc<crate::l1::L1Watcher>>,
+    /// Derives the chain from L1 (`--follow-l1`) instead of sequencing: takes no transactions.
+    pub follower: bool,
 }
 
 impl Default for ChainOptions {
@@ -93,6 +95,7 @@ impl Default for ChainOptions {
             allow_unprotected: false,
             dev: true,
             l1: None,
+            follower: false,
         }
     }
 }

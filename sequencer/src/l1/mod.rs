@@ -15,10 +15,12 @@
 //! everything from the rollup's L1 genesis up: a few hundred bytes per L1 block.
 
 mod fetch;
+pub mod follow;
 pub mod safe;
 pub mod sequencing;
 
 pub use fetch::{InboxPayload, L1Client};
+pub use follow::Follower;
 pub use safe::SafeTracker;
 
 use alloy_primitives::B256;

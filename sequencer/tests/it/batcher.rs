@@ -28,10 +28,10 @@ fn batcher_bin() -> PathBuf {
     bin
 }
 
-struct Batcher(Child);
+pub(crate) struct Batcher(Child);
 
 impl Batcher {
-    fn start(l1: &L1Devnet, l2: &str, log: &Path, extra: &[&str]) -> Self {
+    pub(crate) fn start(l1: &L1Devnet, l2: &str, log: &Path, extra: &[&str]) -> Self {
         let log = std::fs::OpenOptions::new().create(true).append(true).open(log).expect("log");
         let child = Command::new(batcher_bin())
             .args(["--l1.rpc", &l1.url, "--l2.rpc", l2, "--rollup.config"])
@@ -148,7 +148,7 @@ fn assert_posted_exactly(l1: &L1Devnet, l2_url: &str, through: u64) -> Vec<Poste
 }
 
 /// Waits until the inbox covers L2 block `through`; shows the batcher's log if it never does.
-fn wait_posted(l1: &L1Devnet, l2: &str, through: u64, log: &Path, timeout: Duration) {
+pub(crate) fn wait_posted(l1: &L1Devnet, l2: &str, through: u64, log: &Path, timeout: Duration) {
     let start = std::time::Instant::now();
     while posted_through(l1, l2).is_none_or(|p| p < through) {
         if start.elapsed() > timeout {
@@ -159,14 +159,14 @@ fn wait_posted(l1: &L1Devnet, l2: &str, through: u64, log: &Path, timeout: Durat
     }
 }
 
-fn posted_through(l1: &L1Devnet, l2_url: &str) -> Option<u64> {
+pub(crate) fn posted_through(l1: &L1Devnet, l2_url: &str) -> Option<u64> {
     let l2 = L2Client::new(l2_url).expect("L2 client");
     let genesis_l1 = l1.rollup_config().genesis.l1.number;
     runtime().block_on(reader(l1).posted_through(&l2, genesis_l1)).expect("posted_through")
 }
 
 /// Sends `n` L2 transfers from dev account 0 and returns the L2 block of the last.
-fn l2_transfers(l2: &str, n: usize) -> u64 {
+pub(crate) fn l2_transfers(l2: &str, n: usize) -> u64 {
     let mut block = 0;
     for i in 0..n {
         let out = cast(&[
@@ -281,7 +281,7 @@ fn calldata_batches_read_back_to_the_exact_chain_and_garbage_is_ignored() {
 }
 
 /// The number of the L2 block a tag names.
-fn tag_number(l2: &str, tag: &str) -> u64 {
+pub(crate) fn tag_number(l2: &str, tag: &str) -> u64 {
     cast(&["block", tag, "--field", "number", "--rpc-url", l2]).parse().expect("number")
 }
 

@@ -68,7 +68,7 @@ fn l1_hash(l1: &str, number: u64) -> B256 {
 
 /// Locks `amount` OPEN of dev account 0 in the portal for `recipient` on L2 (approve, then
 /// `depositOpen` with 100k L2 gas), with cast as a user would; returns the L1 receipt.
-fn deposit_open(l1: &L1Devnet, recipient: &str, amount: &str) -> Value {
+pub(crate) fn deposit_open(l1: &L1Devnet, recipient: &str, amount: &str) -> Value {
     let (portal, token) = (l1.portal.to_string(), l1.token.to_string());
     let send = |args: &[&str]| {
         let mut all = vec!["send", "--rpc-url", &l1.url, "--private-key", KEY0, "--json"];

@@ -11,6 +11,7 @@ mod determinism;
 mod dev_methods;
 mod differential;
 mod economy;
+mod follow;
 mod harness;
 mod import;
 mod l1;

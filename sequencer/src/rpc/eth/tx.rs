@@ -14,7 +14,20 @@ use op_alloy::rpc_types::{OpTransactionReceipt, Transaction as OpTransaction};
 impl EthApi {
     /// Validates and pools a raw transaction.
     pub(crate) async fn submit(&self, raw: Bytes) -> RpcResult<B256> {
+        self.refuse_if_follower()?;
         Ok(self.chain.add_raw_transaction(&raw)?.hash)
+    }
+
+    /// A node that derives its chain from L1 takes no transactions: they would never be mined.
+    fn refuse_if_follower(&self) -> Result<(), crate::rpc::error::RpcError> {
+        if self.chain.options.follower {
+            return Err(crate::rpc::error::RpcError::Unsupported(
+                "this node derives the chain from L1 (--follow-l1) and takes no transactions; \
+                 send them to the sequencer"
+                    .into(),
+            ));
+        }
+        Ok(())
     }
 
     /// Submits and waits until the transaction is in a committed block (EIP-7966).
@@ -24,6 +37,7 @@ impl EthApi {
         timeout_ms: Option<u64>,
     ) -> RpcResult<OpTransactionReceipt> {
         let timeout = std::time::Duration::from_millis(timeout_ms.unwrap_or(2_000).min(60_000));
+        self.refuse_if_follower()?;
         // Subscribe before submitting so the including block cannot be missed.
         let mut blocks = self.chain.subscribe_blocks();
         let hash = self.chain.add_raw_transaction(&raw)?.hash;
