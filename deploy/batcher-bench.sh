@@ -3,7 +3,8 @@
 # blobs), the L1 contracts, ol-node sequencing on it, ol-batcher posting, and ol-loadgen sending
 # one workload. Reports L1 bytes, L1 gas and blob gas per L2 transaction, and the seconds from a
 # transaction's L2 block to the moment the node reports that block `safe` (its batch on L1
-# blocks `confirmation_depth` deep). One line of JSON per run goes to target/batcher-bench.jsonl.
+# blocks `confirmation_depth` deep); then how fast a fresh `ol-node --follow-l1` derives the same
+# chain from L1 alone. One line of JSON per run goes to target/batcher-bench.jsonl.
 # BENCH_KEEP=1 keeps the logs (anvil, node, batcher, loadgen) of the run.
 #
 #   bash deploy/batcher-bench.sh [TXS] [calldata|blobs] [transfer|erc20] [L1_BLOCK_SECONDS]
@@ -70,3 +71,11 @@ pids+=($sampler)
 "$BIN/ol-loadgen" --rpc-url "$L2" --workload "$WORKLOAD" --txs "$TXS" --senders 200 >"$DIR/loadgen.txt"
 python3 "$ROOT/deploy/batcher_bench.py" report "$L1" "$L2" "$DIR" "$DA" "$WORKLOAD" "$L1_BLOCK" \
   | tee -a "$OUT"
+
+# Then a fresh follower derives the same chain from L1 alone: how fast it catches up.
+FOLLOW_PORT=9647
+RUST_LOG=info "$BIN/ol-node" --follow-l1 --chain "$DIR/genesis.json" \
+  --rollup.config "$DIR/rollup.json" --l1.rpc "$L1" --datadir "$DIR/follower" \
+  --http.port "$FOLLOW_PORT" --l1.poll-interval 100ms >"$DIR/follower.log" 2>&1 &
+pids+=($!)
+python3 "$ROOT/deploy/batcher_bench.py" follow "$L2" "http://127.0.0.1:$FOLLOW_PORT" | tee -a "$OUT"

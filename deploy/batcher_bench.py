@@ -2,6 +2,7 @@
 
 sample L2 FILE            append {"t": unix seconds, "safe": n, "head": n} every 100 ms
 report L1 L2 DIR DA WL S  wait until safe covers the head, then print one JSON summary line
+follow L2 FOLLOWER        time a fresh follower deriving up to the sequencer's safe head
 """
 
 import json
@@ -117,8 +118,36 @@ def report(l1, l2, d, da, workload, l1_block):
     print(json.dumps(out))
 
 
+def follow(l2, follower):
+    """Times a fresh follower from its first answer to the sequencer's safe head."""
+    target = num(rpc(l2, "eth_getBlockByNumber", "safe", False)["number"])
+    gas = sum(num(rpc(l2, "eth_getBlockByNumber", hex(n), False)["gasUsed"]) for n in range(1, target + 1))
+    deadline = time.time() + 600
+    while True:
+        try:
+            rpc(follower, "eth_blockNumber")
+            break
+        except Exception:
+            if time.time() > deadline:
+                raise SystemExit("the follower never answered")
+            time.sleep(0.05)
+    start = time.time()
+    while num(rpc(follower, "eth_blockNumber")) < target:
+        if time.time() > deadline:
+            raise SystemExit("the follower never caught up")
+        time.sleep(0.05)
+    secs = time.time() - start
+    same = all(rpc(follower, "eth_getBlockByNumber", hex(n), False)["hash"]
+               == rpc(l2, "eth_getBlockByNumber", hex(n), False)["hash"] for n in range(1, target + 1))
+    print(json.dumps({"follow_blocks": target, "follow_s": round(secs, 2),
+                      "follow_blocks_per_s": round(target / secs, 1),
+                      "follow_mgas_per_s": round(gas / secs / 1e6, 2), "same_hashes": same}))
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "sample":
         sample(sys.argv[2], sys.argv[3])
+    elif sys.argv[1] == "follow":
+        follow(sys.argv[2], sys.argv[3])
     else:
         report(*sys.argv[2:8])
