@@ -84,3 +84,70 @@ fn a_follower_derives_the_posted_chain_with_the_same_hashes() {
     ]));
     assert!(!ok && err.contains("follow-l1"), "{err}");
 }
+
+#[test]
+fn without_a_sequencer_deposits_are_forced_in_after_the_sequencing_window() {
+    // A short window (8 L1 blocks) so the test does not wait 100 s.
+    let l1 = L1Devnet::start_with(&["--seq-window-size", "8", "--channel-timeout", "4"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    // No sequencer and no batcher: only a user depositing on L1.
+    let recipient = "0x000000000000000000000000000000000000bEEF";
+    let amount = "2000000000000000000";
+    let receipt = deposit_open(&l1, recipient, amount);
+    let deposit_l1 = u64::from_str_radix(
+        receipt["blockNumber"].as_str().expect("number").trim_start_matches("0x"),
+        16,
+    )
+    .expect("number");
+    let (genesis, rollup) = (l1.genesis.display().to_string(), l1.rollup.display().to_string());
+    let follower = TestNode::start_with(
+        &dir.path().join("follower"),
+        &[
+            "--chain",
+            &genesis,
+            "--rollup.config",
+            &rollup,
+            "--l1.rpc",
+            &l1.url,
+            "--follow-l1",
+            "--l1.poll-interval",
+            "200ms",
+        ],
+    );
+    wait_for("the forced deposit", Duration::from_secs(90), || {
+        cast(&["balance", recipient, "--rpc-url", &follower.url]) == amount
+    });
+    // It came in the first L2 block whose origin is the deposit's L1 block, with no user
+    // transaction anywhere (nobody sequenced).
+    let head = crate::l1::head(&follower.url);
+    let mut minted_in = None;
+    for number in 1..=head {
+        let block: serde_json::Value = serde_json::from_str(&cast(&[
+            "rpc",
+            "eth_getBlockByNumber",
+            &format!("0x{number:x}"),
+            "true",
+            "--rpc-url",
+            &follower.url,
+        ]))
+        .expect("block");
+        let txs = block["transactions"].as_array().expect("txs");
+        assert!(txs.iter().all(|t| t["type"] == "0x7e"), "only deposits in forced blocks");
+        if txs.len() > 1 && minted_in.is_none() {
+            minted_in = Some(number);
+        }
+    }
+    let minted_in = minted_in.expect("a block with the user deposit");
+    let origin: u64 = cast(&[
+        "call",
+        "0x4200000000000000000000000000000000000015",
+        "number()(uint64)",
+        "--rpc-url",
+        &follower.url,
+        "--block",
+        &minted_in.to_string(),
+    ])
+    .parse()
+    .expect("origin");
+    assert_eq!(origin, deposit_l1, "minted in the first block of the deposit's epoch");
+}
