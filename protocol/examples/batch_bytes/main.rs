@@ -84,10 +84,19 @@ fn ours(data: &Dataset, size: usize, mode: HistoryMode, compression: Compression
 
 fn op(data: &Dataset, size: usize, quality: i32) -> usize {
     let per_channel = (size / PER_BLOCK).max(1);
-    data.main
-        .blocks
+    let blocks = &data.main.blocks;
+    blocks
         .chunks(per_channel)
-        .map(|b| span::span_channel(b, 1_700_000_000, quality).len())
+        .enumerate()
+        .map(|(k, b)| {
+            // The block before the channel (the first channel's is assumed in the same epoch).
+            let prev = if k == 0 {
+                b[0].l1_origin.number
+            } else {
+                blocks[k * per_channel - 1].l1_origin.number
+            };
+            span::span_channel(b, prev, 1_700_000_000, quality).len()
+        })
         .sum()
 }
 

@@ -35,8 +35,9 @@ fn bitlist(out: &mut Vec<u8>, bits: &[bool]) {
     out.extend_from_slice(&buf);
 }
 
-/// The span batch of `blocks` (batch type byte included).
-pub(crate) fn span_batch(blocks: &[L2Block], genesis_time: u64) -> Vec<u8> {
+/// The span batch of `blocks` (batch type byte included); `prev_origin` is the L1 origin of the
+/// block before the first (OP sets the first origin bit when the first block opens an epoch).
+pub(crate) fn span_batch(blocks: &[L2Block], prev_origin: u64, genesis_time: u64) -> Vec<u8> {
     let (first, last) = (&blocks[0], &blocks[blocks.len() - 1]);
     let mut out = vec![1u8];
     uvarint(&mut out, first.timestamp - genesis_time);
@@ -47,7 +48,10 @@ pub(crate) fn span_batch(blocks: &[L2Block], genesis_time: u64) -> Vec<u8> {
     let origin_bits: Vec<bool> = blocks
         .iter()
         .enumerate()
-        .map(|(i, b)| i > 0 && b.l1_origin.number != blocks[i - 1].l1_origin.number)
+        .map(|(i, b)| {
+            let before = if i == 0 { prev_origin } else { blocks[i - 1].l1_origin.number };
+            b.l1_origin.number != before
+        })
         .collect();
     bitlist(&mut out, &origin_bits);
     for block in blocks {
@@ -97,8 +101,13 @@ pub(crate) fn span_batch(blocks: &[L2Block], genesis_time: u64) -> Vec<u8> {
 
 /// The channel op-batcher would post for `blocks`: version byte 1 and brotli at `quality`
 /// (andybalholm/brotli's default window, 2^22).
-pub(crate) fn span_channel(blocks: &[L2Block], genesis_time: u64, quality: i32) -> Vec<u8> {
-    let batch = span_batch(blocks, genesis_time);
+pub(crate) fn span_channel(
+    blocks: &[L2Block],
+    prev_origin: u64,
+    genesis_time: u64,
+    quality: i32,
+) -> Vec<u8> {
+    let batch = span_batch(blocks, prev_origin, genesis_time);
     let mut rlp = Vec::with_capacity(batch.len() + 5);
     Header { list: false, payload_length: batch.len() }.encode(&mut rlp);
     rlp.extend_from_slice(&batch);
