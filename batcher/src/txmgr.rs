@@ -201,15 +201,20 @@ impl TxManager {
 
     /// The L1's current base fee and blob base fee (for choosing calldata or blobs).
     pub async fn prices(&self) -> Result<(u128, u128), TxError> {
+        let base = self.base_fee().await?;
+        let blob = self.l1.get_blob_base_fee().await.map_err(rpc)?.max(1);
+        Ok((base, blob))
+    }
+
+    /// The latest L1 block's base fee (1 gwei on a chain without one).
+    async fn base_fee(&self) -> Result<u128, TxError> {
         let block = self
             .l1
             .get_block_by_number(BlockNumberOrTag::Latest)
             .await
             .map_err(rpc)?
             .ok_or_else(|| TxError::Rpc("no latest block".into()))?;
-        let base = u128::from(block.header.base_fee_per_gas.unwrap_or(1_000_000_000));
-        let blob = self.l1.get_blob_base_fee().await.map_err(rpc)?.max(1);
-        Ok((base, blob))
+        Ok(u128::from(block.header.base_fee_per_gas.unwrap_or(1_000_000_000)))
     }
 
     /// Whether L1 knows any of `hashes` (pending or mined).
@@ -225,13 +230,7 @@ impl TxManager {
     /// Current market fees: tip from `eth_maxPriorityFeePerGas`, fee cap twice the base fee
     /// plus the tip, blob fee cap twice the blob base fee.
     async fn market(&self) -> Result<Fees, TxError> {
-        let block = self
-            .l1
-            .get_block_by_number(BlockNumberOrTag::Latest)
-            .await
-            .map_err(rpc)?
-            .ok_or_else(|| TxError::Rpc("no latest block".into()))?;
-        let base = u128::from(block.header.base_fee_per_gas.unwrap_or(1_000_000_000));
+        let base = self.base_fee().await?;
         let tip = self.l1.get_max_priority_fee_per_gas().await.map_err(rpc)?.max(1_000_000);
         let blob = self.l1.get_blob_base_fee().await.map_err(rpc)?.max(1);
         Ok(Fees {

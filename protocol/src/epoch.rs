@@ -65,18 +65,7 @@ mod tests {
     use super::*;
 
     fn config(drift: u64) -> RollupConfig {
-        let json = format!(
-            r#"{{"genesis":{{"l1":{{"hash":"0x{h1}","number":0}},"l2":{{"hash":"0x{h2}","number":0}},
-            "l2_time":100,"system_config":{{"batcherAddr":"0x{a}","baseFeeScalar":0,
-            "blobBaseFeeScalar":0,"gasLimit":30000000}}}},"block_time":2,"max_sequencer_drift":{drift},
-            "seq_window_size":10,"channel_timeout":5,"confirmation_depth":0,"l1_chain_id":1,
-            "l2_chain_id":2,"batch_inbox_address":"0x{a}","deposit_contract_address":"0x{a}",
-            "l2_output_oracle_address":"0x{a}"}}"#,
-            h1 = "11".repeat(32),
-            h2 = "22".repeat(32),
-            a = "33".repeat(20)
-        );
-        RollupConfig::from_json(json.as_bytes()).expect("config")
+        RollupConfig::for_tests(100, 2, drift, 10, 5)
     }
 
     fn l1(number: u64, timestamp: u64) -> L1Ref {

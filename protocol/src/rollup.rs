@@ -186,6 +186,34 @@ impl RollupConfig {
 }
 
 #[cfg(test)]
+impl RollupConfig {
+    /// A valid config with these timings (L1 genesis hash 0x01…, L2 genesis hash 0x02…).
+    pub(crate) fn for_tests(
+        l2_time: u64,
+        block_time: u64,
+        drift: u64,
+        window: u64,
+        timeout: u64,
+    ) -> Self {
+        let json = format!(
+            r#"{{"genesis":{{"l1":{{"hash":"0x{h1}","number":0}},"l2":{{"hash":"0x{h2}","number":0}},
+            "l2_time":{l2_time},"system_config":{{"batcherAddr":"0x{a}","baseFeeScalar":0,
+            "blobBaseFeeScalar":0,"gasLimit":30000000}}}},"block_time":{block_time},
+            "max_sequencer_drift":{drift},"seq_window_size":{window},"channel_timeout":{timeout},
+            "confirmation_depth":0,"l1_chain_id":1,"l2_chain_id":2,"batch_inbox_address":"0x{a}",
+            "deposit_contract_address":"0x{a}","l2_output_oracle_address":"0x{a}"}}"#,
+            h1 = "01".repeat(32),
+            h2 = "02".repeat(32),
+            a = "33".repeat(20)
+        );
+        match Self::from_json(json.as_bytes()) {
+            Ok(config) => config,
+            Err(e) => panic!("test config: {e}"),
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use alloy_primitives::address;

@@ -234,18 +234,7 @@ mod tests {
     use alloy_primitives::keccak256;
 
     fn rollup() -> RollupConfig {
-        let json = format!(
-            r#"{{"genesis":{{"l1":{{"hash":"0x{h1}","number":0}},"l2":{{"hash":"0x{h2}","number":0}},
-            "l2_time":1000,"system_config":{{"batcherAddr":"0x{a}","baseFeeScalar":0,
-            "blobBaseFeeScalar":0,"gasLimit":30000000}}}},"block_time":2,"max_sequencer_drift":600,
-            "seq_window_size":4,"channel_timeout":2,"confirmation_depth":0,"l1_chain_id":1,
-            "l2_chain_id":2,"batch_inbox_address":"0x{a}","deposit_contract_address":"0x{a}",
-            "l2_output_oracle_address":"0x{a}"}}"#,
-            h1 = "01".repeat(32),
-            h2 = "02".repeat(32),
-            a = "33".repeat(20)
-        );
-        RollupConfig::from_json(json.as_bytes()).expect("config")
+        RollupConfig::for_tests(1000, 2, 600, 4, 2)
     }
 
     /// L1 block n at 1000 + 6n; block 0 is the rollup's L1 genesis.

@@ -10,6 +10,15 @@ use crate::{
 };
 use std::{process::Command, time::Duration};
 
+/// `ol-node --follow-l1` on `l1` with an empty datadir.
+fn start_follower(l1: &L1Devnet, datadir: &std::path::Path) -> TestNode {
+    let (genesis, rollup) = (l1.genesis.display().to_string(), l1.rollup.display().to_string());
+    let args = ["--chain", &genesis, "--rollup.config", &rollup, "--l1.rpc", &l1.url];
+    let mut all = args.to_vec();
+    all.extend_from_slice(&["--follow-l1", "--l1.poll-interval", "200ms"]);
+    TestNode::start_with(datadir, &all)
+}
+
 fn block_field(url: &str, number: u64, field: &str) -> String {
     cast(&["block", &number.to_string(), "--field", field, "--rpc-url", url])
 }
@@ -37,21 +46,7 @@ fn a_follower_derives_the_posted_chain_with_the_same_hashes() {
     let last = l2_transfers(&node.url, 3);
     wait_posted(&l1, &node.url, last, &log, Duration::from_secs(90));
 
-    let (genesis, rollup) = (l1.genesis.display().to_string(), l1.rollup.display().to_string());
-    let follower = TestNode::start_with(
-        &dir.path().join("follower"),
-        &[
-            "--chain",
-            &genesis,
-            "--rollup.config",
-            &rollup,
-            "--l1.rpc",
-            &l1.url,
-            "--follow-l1",
-            "--l1.poll-interval",
-            "200ms",
-        ],
-    );
+    let follower = start_follower(&l1, &dir.path().join("follower"));
     wait_for("the follower to derive the posted blocks", Duration::from_secs(120), || {
         crate::l1::head(&follower.url) >= last
     });
@@ -99,21 +94,7 @@ fn without_a_sequencer_deposits_are_forced_in_after_the_sequencing_window() {
         16,
     )
     .expect("number");
-    let (genesis, rollup) = (l1.genesis.display().to_string(), l1.rollup.display().to_string());
-    let follower = TestNode::start_with(
-        &dir.path().join("follower"),
-        &[
-            "--chain",
-            &genesis,
-            "--rollup.config",
-            &rollup,
-            "--l1.rpc",
-            &l1.url,
-            "--follow-l1",
-            "--l1.poll-interval",
-            "200ms",
-        ],
-    );
+    let follower = start_follower(&l1, &dir.path().join("follower"));
     wait_for("the forced deposit", Duration::from_secs(90), || {
         cast(&["balance", recipient, "--rpc-url", &follower.url]) == amount
     });
