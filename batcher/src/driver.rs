@@ -6,10 +6,10 @@
 //!  L2 (unsafe head) ──blocks──▶ open channel ──full / max duration──▶ payloads (one frame each)
 //!        ▲ parent hashes checked: an L2 reorg rewinds to the fork      │
 //!        │                                                             ▼
-//!  posted_through ◀──confirmed── TxManager (one in flight, bumps, L1 reorgs) ◀──
+//!  posted_through ◀──confirmed── TxManager (max-pending-tx, bumps, L1 reorgs) ◀──
 //! ```
 //!
-//! What is posted is learnt from L1 at start (`channel::posted_through`), so a restart resumes
+//! What is posted is learnt from L1 at start (`readback::InboxReader::posted_through`), so a restart resumes
 //! right after the last L2 block of the last complete channel on L1: no gap, no duplicate.
 
 use crate::{
@@ -44,7 +44,7 @@ pub struct Status {
     pub backlog_blocks: u64,
     /// Bytes of L2 transactions in those blocks.
     pub backlog_bytes: u64,
-    /// Payloads (L1 transactions) queued behind the one in flight.
+    /// Payloads (L1 transactions) queued behind those in flight.
     pub queued_payloads: u64,
     /// The newest L2 block of a confirmed channel.
     pub posted_through: Option<u64>,

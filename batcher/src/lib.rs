@@ -12,7 +12,7 @@
 //! - [`readback`]: what the inbox holds (the same rules as derivation), to resume after a restart.
 //! - [`da`]: calldata or blobs, by their cost at current L1 fees (`--data-availability auto`).
 //! - [`driver`]: the loop (load, close channels, post).
-//! - [`txmgr`]: one L1 transaction in flight, fee bumping, confirmation depth, L1 reorgs.
+//! - [`txmgr`]: L1 transactions in flight with local nonces, fee bumping, confirmation depth, L1 reorgs.
 //! - [`admin`]: `admin_startBatcher`, `admin_stopBatcher`, `admin_batcherStatus`.
 
 pub mod admin;
