@@ -9,8 +9,9 @@
 //!  posted_through ◀──confirmed── TxManager (max-pending-tx, bumps, L1 reorgs) ◀──
 //! ```
 //!
-//! What is posted is learnt from L1 at start (`readback::InboxReader::posted_through`), so a restart resumes
-//! right after the last L2 block of the last complete channel on L1: no gap, no duplicate.
+//! What is posted is learnt from L1 at start (`readback::InboxReader::posted_through`), so a
+//! restart resumes right after the last L2 block of the last complete channel on L1: no gap, no
+//! duplicate.
 
 use crate::{
     channel::{self, BLOB_FRAME, ChannelBuilder},
