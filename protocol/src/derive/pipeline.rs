@@ -53,6 +53,9 @@ pub struct Derived {
     pub forced: bool,
     /// The L1 block up to which L1 had been read when it was derived.
     pub l1_cursor: u64,
+    /// Whether it is the last block of its batch (forced blocks stand alone): a node that
+    /// stops or unwinds here can derive on from the next batch.
+    pub ends_batch: bool,
 }
 
 /// See the module doc.
@@ -103,6 +106,11 @@ impl Pipeline {
     /// The safe head derivation continues from.
     pub fn safe(&self) -> L2Ref {
         self.safe
+    }
+
+    /// The hash of L1 block `number`, if the pipeline still holds it (to find a reorg's fork).
+    pub fn l1_hash(&self, number: u64) -> Option<B256> {
+        self.l1.get(&number).map(|b| b.id.hash)
     }
 
     /// The newest L1 block pushed.
@@ -214,12 +222,19 @@ impl Pipeline {
             transactions: block.transactions,
             forced: false,
             l1_cursor: self.cursor.unwrap_or_default(),
+            ends_batch: self.queue.is_empty(),
         })
     }
 
     fn forced(&mut self, timestamp: u64, origin: u64, cursor: u64) -> Option<Derived> {
         let attributes = self.attributes(origin, timestamp)?;
-        Some(Derived { attributes, transactions: Vec::new(), forced: true, l1_cursor: cursor })
+        Some(Derived {
+            attributes,
+            transactions: Vec::new(),
+            forced: true,
+            l1_cursor: cursor,
+            ends_batch: true,
+        })
     }
 }
 
@@ -337,6 +352,8 @@ mod tests {
             assert_eq!(d.transactions, b.transactions);
         }
         // The first block of an epoch has sequence number 0, the next ones count up.
+        let ends: Vec<bool> = derived.iter().map(|d| d.ends_batch).collect();
+        assert_eq!(ends, vec![false, false, true, false, false, true], "batches of 1-3 and 4-6");
         let seqs: Vec<u64> = derived.iter().map(|d| d.attributes.l1_info.sequence_number).collect();
         assert_eq!(seqs, vec![1, 2, 0, 1, 2, 0]);
     }

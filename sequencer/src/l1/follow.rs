@@ -4,13 +4,16 @@
 //!  L1 (confirmed to the rollup's depth) ──block, deposits, inbox payloads──▶ protocol Pipeline
 //!    ──Derived (attributes + transactions)──▶ Chain::import_block (strict) ──hash──▶ advance
 //!  a derived block whose transactions do not execute as given ──▶ its deposits only
-//!  an L1 block that does not extend the last one (reorg) ──▶ unwind to genesis and derive again
+//!  an L1 block that does not extend the last one (reorg) ──▶ walk back to the fork, unwind to
+//!    the newest batch boundary derived from L1 blocks at or below it, and derive on from there
 //! ```
 //!
 //! `safe` is the derived head (everything derived comes from confirmed L1 blocks), `finalized`
-//! the newest block derived from finalized L1 blocks. A restart continues from the stored head:
-//! L1 is read again from a channel timeout before the head's origin, so channels that were open
-//! then are rebuilt.
+//! the newest block derived from finalized L1 blocks. Derivation can only continue after the
+//! last block of a batch (a batch is accepted whole, from the block after the safe head), so
+//! the follower records each batch boundary (L2 block, L1 cursor; the newest one also in the
+//! store's metadata). A restart unwinds to the stored boundary and reads L1 again from a channel
+//! timeout before its origin, so channels that were open then are rebuilt.
 
 use super::{L1Client, L1Error};
 use crate::{
@@ -26,7 +29,7 @@ use ol_protocol::{
     derive::{Derived, L2Ref, Pipeline, PipelineError},
 };
 use std::{
-    collections::VecDeque,
+    collections::{BTreeMap, VecDeque},
     sync::Arc,
     time::{Duration, Instant},
 };
@@ -35,6 +38,12 @@ use tracing::{info, warn};
 
 /// L1 blocks read per poll at most, so progress shows and cancellation is prompt.
 const L1_PER_POLL: u64 = 64;
+
+/// Store metadata key of the newest batch boundary: L2 number and L1 cursor, 8 bytes each.
+const BOUNDARY_KEY: &str = "follow.boundary";
+
+/// Batch boundaries kept in memory (the reorg walk-back looks no further).
+const BOUNDARIES: usize = 4_096;
 
 /// See the module doc.
 #[derive(Debug)]
@@ -47,6 +56,8 @@ pub struct Follower {
     next_l1: u64,
     /// (L1 cursor, L2 number) of derived blocks not yet known to be final.
     unfinalized: VecDeque<(u64, u64)>,
+    /// Batch boundaries: L2 block → the L1 cursor it was derived at.
+    boundaries: BTreeMap<u64, u64>,
     progress: Progress,
 }
 
@@ -64,6 +75,19 @@ impl Follower {
         client: L1Client,
         rollup: Arc<RollupConfig>,
     ) -> Result<Self, NodeError> {
+        // Blocks past the last batch boundary were derived from a batch that must be read again.
+        let boundary = match chain.store.meta(BOUNDARY_KEY).await? {
+            Some(bytes) if bytes.len() == 16 => {
+                let mut l2 = [0u8; 8];
+                l2.copy_from_slice(&bytes[..8]);
+                u64::from_be_bytes(l2)
+            }
+            _ => 0,
+        };
+        if chain.head().number > boundary {
+            info!(target: "follow", head = chain.head().number, boundary, "unwinding to the last batch boundary");
+            chain.unwind_to(boundary).await?;
+        }
         let (pipeline, next_l1) = start(&chain, &rollup).await?;
         let head = chain.head().number;
         chain.set_safe_heads(head, 0);
@@ -74,6 +98,7 @@ impl Follower {
             pipeline,
             next_l1,
             unfinalized: VecDeque::new(),
+            boundaries: BTreeMap::new(),
             progress: Progress { since: Instant::now(), blocks: 0, gas: 0 },
         })
     }
@@ -124,12 +149,7 @@ impl Follower {
             match self.pipeline.push_l1(block, payloads) {
                 Ok(()) => self.next_l1 = number + 1,
                 Err(PipelineError::Reorg { number, .. }) => {
-                    warn!(target: "follow", l1 = number, "L1 reorg: deriving again from genesis");
-                    self.chain.unwind_to(0).await?;
-                    self.unfinalized.clear();
-                    let (pipeline, next_l1) = start(&self.chain, &self.rollup).await?;
-                    (self.pipeline, self.next_l1) = (pipeline, next_l1);
-                    self.chain.set_safe_heads(0, 0);
+                    self.reset_after_reorg(number).await?;
                     return Ok(true);
                 }
             }
@@ -140,10 +160,52 @@ impl Follower {
         Ok(end < target)
     }
 
+    /// L1 no longer holds the blocks the pipeline read before `number`: find where L1 forked,
+    /// unwind to the newest batch boundary derived from L1 blocks at or below the fork, and
+    /// start the pipeline again from there.
+    async fn reset_after_reorg(&mut self, number: u64) -> Result<(), StepError> {
+        let mut fork = None;
+        for n in (0..number).rev() {
+            let Some(ours) = self.pipeline.l1_hash(n) else { break };
+            if self.client.block_hash(n).await? == Some(ours) {
+                fork = Some(n);
+                break;
+            }
+        }
+        let target = fork
+            .and_then(|f| self.boundaries.iter().rev().find(|(_, c)| **c <= f).map(|(l2, _)| *l2))
+            .unwrap_or(0);
+        warn!(target: "follow", l1 = number, fork = ?fork, l2 = target, "L1 reorg: unwinding to a batch boundary");
+        self.chain.unwind_to(target).await?;
+        self.boundaries.retain(|l2, _| *l2 <= target);
+        self.unfinalized.retain(|(_, l2)| *l2 <= target);
+        let cursor = self.boundaries.get(&target).copied().unwrap_or_default();
+        self.save_boundary(target, cursor).await?;
+        let (pipeline, next_l1) = start(&self.chain, &self.rollup).await?;
+        (self.pipeline, self.next_l1) = (pipeline, next_l1);
+        let finalized = self.chain.finalized_number().min(target);
+        self.chain.set_safe_heads(target, finalized);
+        Ok(())
+    }
+
+    async fn save_boundary(&self, l2: u64, cursor: u64) -> Result<(), NodeError> {
+        let mut bytes = l2.to_be_bytes().to_vec();
+        bytes.extend_from_slice(&cursor.to_be_bytes());
+        Ok(self.chain.store.set_meta(BOUNDARY_KEY, &bytes).await?)
+    }
+
     async fn derive(&mut self) -> Result<(), NodeError> {
         while let Some(derived) = self.pipeline.next_block() {
             let block = self.import(derived.clone()).await?;
             self.pipeline.advance(block.0);
+            let head = self.chain.head().number;
+            if derived.ends_batch {
+                self.boundaries.insert(head, derived.l1_cursor);
+                while self.boundaries.len() > BOUNDARIES {
+                    self.boundaries.pop_first();
+                }
+                self.save_boundary(head, derived.l1_cursor).await?;
+            }
             self.unfinalized.push_back((derived.l1_cursor, self.chain.head().number));
             self.chain.set_safe_heads(self.chain.head().number, self.chain.finalized_number());
             self.progress.blocks += 1;

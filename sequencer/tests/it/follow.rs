@@ -50,15 +50,7 @@ fn a_follower_derives_the_posted_chain_with_the_same_hashes() {
     wait_for("the follower to derive the posted blocks", Duration::from_secs(120), || {
         crate::l1::head(&follower.url) >= last
     });
-    for number in 1..=last {
-        for field in ["hash", "stateRoot"] {
-            assert_eq!(
-                block_field(&follower.url, number, field),
-                block_field(&node.url, number, field),
-                "{field} of block {number}"
-            );
-        }
-    }
+    assert_same_chain(&follower.url, &node.url, last);
     let at = last.to_string();
     assert_eq!(cast(&["balance", recipient, "--rpc-url", &follower.url, "--block", &at]), amount);
     assert_eq!(
@@ -66,6 +58,7 @@ fn a_follower_derives_the_posted_chain_with_the_same_hashes() {
         cast(&["balance", ADDR1, "--rpc-url", &node.url, "--block", &at]),
     );
     assert!(tag_number(&follower.url, "safe") >= last, "derived blocks are safe");
+
     // It takes no transactions, with a clear error.
     let (ok, _, err) = run(Command::new(foundry("cast")).args([
         "send",
@@ -78,6 +71,29 @@ fn a_follower_derives_the_posted_chain_with_the_same_hashes() {
         "1",
     ]));
     assert!(!ok && err.contains("follow-l1"), "{err}");
+
+    // Killed and restarted on its datadir, it continues from its last batch boundary.
+    follower.kill9();
+    let more = l2_transfers(&node.url, 2);
+    wait_posted(&l1, &node.url, more, &log, Duration::from_secs(90));
+    let follower = start_follower(&l1, &dir.path().join("follower"));
+    wait_for("the restarted follower to catch up", Duration::from_secs(120), || {
+        crate::l1::head(&follower.url) >= more
+    });
+    assert_same_chain(&follower.url, &node.url, more);
+}
+
+/// Every block up to `through` has the same hash and state root on both nodes.
+fn assert_same_chain(a: &str, b: &str, through: u64) {
+    for number in 1..=through {
+        for field in ["hash", "stateRoot"] {
+            assert_eq!(
+                block_field(a, number, field),
+                block_field(b, number, field),
+                "{field} of block {number}"
+            );
+        }
+    }
 }
 
 #[test]
