@@ -8,10 +8,9 @@
 use crate::l2::L2Block;
 use alloy_consensus::BlobTransactionSidecar;
 use alloy_eips::eip4844::Blob;
-use alloy_primitives::{B256, keccak256};
+use alloy_primitives::keccak256;
 use ol_protocol::batch::{
-    self, AddressHistory, ChannelId, DERIVATION_VERSION_0, MAX_BLOB_FRAME, encode_channel,
-    encode_payload, split_channel,
+    self, AddressHistory, ChannelId, MAX_BLOB_FRAME, encode_channel, encode_payload, split_channel,
 };
 
 /// Why blocks could not become payloads (a bug or a block the codec refuses; not retried).
@@ -129,20 +128,11 @@ pub fn sidecar(payloads: &[Vec<u8>]) -> Result<BlobTransactionSidecar, ChannelEr
         .map_err(|e| ChannelError::Kzg(e.to_string()))
 }
 
-/// The versioned hashes of a sidecar's blobs, in order.
-pub fn versioned_hashes(sidecar: &BlobTransactionSidecar) -> Vec<B256> {
-    sidecar.versioned_hashes().collect()
-}
-
-/// Whether a payload is one the codec would produce (version byte first).
-pub fn is_payload(p: &[u8]) -> bool {
-    p.first() == Some(&DERIVATION_VERSION_0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alloy_primitives::Bytes;
+    use alloy_primitives::{B256, Bytes};
+    use ol_protocol::batch::DERIVATION_VERSION_0;
     use ol_protocol::batch::{ChannelAssembler, decode_blob, decode_channel, parse_payload};
 
     fn blocks(from: u64, n: u64) -> Vec<L2Block> {
@@ -183,7 +173,7 @@ mod tests {
         let data = builder.close(&first, 1).expect("encodes");
         let payloads = builder.payloads(&data, 30).expect("splits");
         assert!(payloads.len() > 1, "a 30-byte frame limit forces several frames");
-        assert!(payloads.iter().all(|p| is_payload(p) && p.len() <= 31));
+        assert!(payloads.iter().all(|p| p.first() == Some(&DERIVATION_VERSION_0) && p.len() <= 31));
         let raw = read_back(&payloads);
         assert_eq!((raw.header().first_number, raw.block_count()), (1, 5));
         assert_eq!(builder.history.next_block(), Some(6));
@@ -210,7 +200,7 @@ mod tests {
     fn sidecars() {
         let payloads = vec![vec![0u8, 1, 2, 3], vec![0u8; BLOB_FRAME + 1]];
         let sidecar = sidecar(&payloads).expect("sidecar");
-        assert_eq!(versioned_hashes(&sidecar).len(), 2);
+        assert_eq!(sidecar.versioned_hashes().count(), 2);
         for (blob, payload) in sidecar.blobs.iter().zip(&payloads) {
             assert_eq!(&decode_blob(blob).expect("decodes"), payload);
         }

@@ -10,7 +10,7 @@ use crate::l2::L2Client;
 use alloy_eips::eip4844::Blob;
 use alloy_primitives::{Address, B256, Bytes};
 use alloy_provider::{Provider, RootProvider};
-use alloy_rpc_types_eth::{BlockNumberOrTag, Filter, Log};
+use alloy_rpc_types_eth::{Filter, Log};
 use alloy_sol_types::SolEvent;
 use ol_protocol::{
     batch::{
@@ -212,17 +212,5 @@ impl InboxReader {
         }
         let Some(block) = l2.block(last).await? else { return Ok(false) };
         Ok(block.origin_hash[..20] == header.origin_check)
-    }
-
-    /// The L1 head number.
-    pub async fn head(&self) -> Result<u64, ReadError> {
-        self.l1.get_block_number().await.map_err(rpc)
-    }
-
-    /// The hash of L1 block `number`.
-    pub async fn block_hash(&self, number: u64) -> Result<Option<B256>, ReadError> {
-        let block =
-            self.l1.get_block_by_number(BlockNumberOrTag::Number(number)).await.map_err(rpc)?;
-        Ok(block.map(|b| b.header.hash))
     }
 }

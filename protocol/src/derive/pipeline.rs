@@ -113,11 +113,6 @@ impl Pipeline {
         self.l1.get(&number).map(|b| b.id.hash)
     }
 
-    /// The newest L1 block pushed.
-    pub fn l1_head(&self) -> Option<u64> {
-        self.l1.last_key_value().map(|(n, _)| *n)
-    }
-
     /// Appends the next canonical L1 block and the inbox payloads it holds.
     pub fn push_l1(&mut self, block: L1Block, payloads: Vec<Bytes>) -> Result<(), PipelineError> {
         if let Some((&last, parent)) = self.l1.last_key_value()

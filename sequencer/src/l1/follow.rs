@@ -136,16 +136,23 @@ impl Follower {
         let head = self.client.head_number().await?;
         let target = head.saturating_sub(self.rollup.confirmation_depth);
         let end = target.min(self.next_l1.saturating_add(L1_PER_POLL - 1));
+        // One inbox read for the whole range; each block keeps the payloads of its own hash.
+        let mut found = self
+            .client
+            .inbox_payloads(self.rollup.batch_inbox_address, self.next_l1, end)
+            .await?
+            .into_iter()
+            .peekable();
         for number in self.next_l1..=end {
             let block = self.client.block(number, self.rollup.deposit_contract_address).await?;
-            let payloads = self
-                .client
-                .inbox_payloads(self.rollup.batch_inbox_address, number, number)
-                .await?
-                .into_iter()
-                .filter(|p| p.l1_hash == block.id.hash)
-                .map(|p| p.data)
-                .collect();
+            let mut payloads = Vec::new();
+            while let Some(p) = found.next_if(|p| p.l1_block == number) {
+                if p.l1_hash != block.id.hash {
+                    // L1 reorged between the two reads: read again on the next poll.
+                    return Ok(false);
+                }
+                payloads.push(p.data);
+            }
             match self.pipeline.push_l1(block, payloads) {
                 Ok(()) => self.next_l1 = number + 1,
                 Err(PipelineError::Reorg { number, .. }) => {

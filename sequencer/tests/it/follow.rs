@@ -81,6 +81,7 @@ fn a_follower_derives_the_posted_chain_with_the_same_hashes() {
         crate::l1::head(&follower.url) >= more
     });
     assert_same_chain(&follower.url, &node.url, more);
+    assert!(follower.terminate(), "the follower exits cleanly on SIGTERM");
 }
 
 /// Every block up to `through` has the same hash and state root on both nodes.
