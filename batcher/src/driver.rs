@@ -227,8 +227,29 @@ impl Driver {
         if !old && raw < budget.saturating_mul(4) {
             return Ok(());
         }
-        let blocks = std::mem::take(&mut self.open);
+        let mut blocks = std::mem::take(&mut self.open);
         self.opened_at = None;
+        // A batch starting at a block whose sequencing window closes before it could land is
+        // dropped whole by derivation, which forces that block instead: leave such blocks out
+        // (the sequencer built them as the forced blocks) and start at the first one in time.
+        let rollup = &self.config.rollup;
+        let late = blocks
+            .iter()
+            .take_while(|b| ol_protocol::derive::is_late(rollup, b.origin_number, l1_head))
+            .count();
+        if late > 0 {
+            info!(
+                target: "batcher",
+                first = blocks[0].number,
+                last = blocks[late - 1].number,
+                l1_head,
+                "blocks left to forced inclusion: their sequencing window closes before a batch could land"
+            );
+            blocks.drain(..late);
+        }
+        if blocks.is_empty() {
+            return Ok(());
+        }
         let data = self.channels.close(&blocks, self.config.rollup.l2_chain_id)?;
         let blobs_per_tx = self.config.target_num_frames.clamp(1, MAX_BLOBS_PER_TX);
         let calldata_frame = self.config.max_l1_tx_size_bytes.saturating_sub(1);

@@ -4,7 +4,7 @@
 use crate::{
     cli::NodeConfig,
     genesis::{GenesisSpec, dev_keys},
-    l1::{Follower, L1Client, L1Watcher, SafeTracker},
+    l1::{Deriver, L1Client, L1Watcher, Role},
     miner,
     node::{Chain, ChainOptions},
     rpc,
@@ -50,12 +50,8 @@ pub async fn launch(config: NodeConfig) -> eyre::Result<RunningNode> {
     };
     let cancel = CancellationToken::new();
     let follow = config.l1.as_ref().is_some_and(|l1| l1.follow);
-    let l1 = match &config.l1 {
-        Some(l1) if !l1.follow => Some(start_l1(l1, &genesis, &cancel).await?),
-        Some(l1) => {
-            check_l1(l1, &genesis).await?;
-            None
-        }
+    let watcher = match &config.l1 {
+        Some(l1) => Some(start_l1(l1, &genesis, &cancel).await?),
         None => None,
     };
     let options = ChainOptions {
@@ -63,7 +59,8 @@ pub async fn launch(config: NodeConfig) -> eyre::Result<RunningNode> {
         max_tx_bytes: config.max_tx_bytes,
         allow_unprotected: config.allow_unprotected,
         dev: config.dev,
-        l1,
+        // The miner sequences on the watcher; a follower has no miner.
+        l1: watcher.clone().filter(|_| !follow),
         follower: follow,
     };
     let chain = Chain::open(store, genesis, options).await?;
@@ -77,11 +74,14 @@ pub async fn launch(config: NodeConfig) -> eyre::Result<RunningNode> {
             );
         }
     }
-    if let (Some(l1), Some(watcher)) = (&config.l1, &chain.options.l1) {
-        let tracker =
-            SafeTracker::new(chain.clone(), watcher.clone(), L1Client::new(&l1.rpc, &l1.beacon)?);
-        tokio::spawn(tracker.run(l1.poll_interval, cancel.clone()));
-    }
+    let deriver = match (&config.l1, watcher) {
+        (Some(l1), Some(watcher)) => {
+            let client = L1Client::new(&l1.rpc, &l1.beacon)?;
+            let role = if follow { Role::Follower } else { Role::Sequencer };
+            Some((Deriver::new(chain.clone(), watcher, client, role).await?, l1.poll_interval))
+        }
+        _ => None,
+    };
 
     let mut rpc_config = config.rpc.clone();
     let keys = if config.dev { dev_keys()? } else { Vec::new() };
@@ -103,14 +103,20 @@ pub async fn launch(config: NodeConfig) -> eyre::Result<RunningNode> {
     }
     info!(target: "rpc", %http_addr, ?ws_addr, chain_id = chain.config().chain_id, "JSON-RPC listening");
 
-    let miner = match &config.l1 {
-        Some(l1) if l1.follow => {
-            let client = L1Client::new(&l1.rpc, &l1.beacon)?;
-            let follower =
-                Follower::new(chain.clone(), client, Arc::new(l1.rollup.clone())).await?;
-            tokio::spawn(follower.run(l1.poll_interval, cancel.clone()))
+    // The follower's deriver is its only producer and stands where the miner would; the
+    // sequencer's runs beside the miner and hands it the derived blocks.
+    let miner = match deriver {
+        Some((deriver, every)) if follow => tokio::spawn(deriver.run(every, cancel.clone())),
+        Some((deriver, every)) => {
+            let stop = cancel.clone();
+            tokio::spawn(async move {
+                if let Err(e) = deriver.run(every, stop).await {
+                    error!(target: "derive", error = %e, "derivation stopped");
+                }
+            });
+            tokio::spawn(miner::run(chain.clone(), config.mining, cancel.clone()))
         }
-        _ => tokio::spawn(miner::run(chain.clone(), config.mining, cancel.clone())),
+        None => tokio::spawn(miner::run(chain.clone(), config.mining, cancel.clone())),
     };
     Ok(RunningNode { chain, http_addr, ws_addr, servers, miner, cancel, _tempdir: tempdir })
 }
@@ -146,6 +152,13 @@ async fn check_l1(l1: &crate::cli::L1Config, genesis: &GenesisSpec) -> eyre::Res
             "rollup.json's l2_time {} differs from the genesis timestamp {}",
             rollup.genesis.l2_time,
             genesis.timestamp
+        );
+    }
+    if rollup.genesis.system_config.gas_limit != genesis.chain.gas_limit {
+        eyre::bail!(
+            "rollup.json's gas limit {} differs from the genesis gas limit {}",
+            rollup.genesis.system_config.gas_limit,
+            genesis.chain.gas_limit
         );
     }
     let client = L1Client::new(&l1.rpc, &l1.beacon)?;

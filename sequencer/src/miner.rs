@@ -74,12 +74,23 @@ async fn follow_l1(
 ) -> Result<(), NodeError> {
     if let Some(target) = sequencing::reorg_target(chain, watcher).await? {
         flush(committing).await?;
-        sequencing::unwind_for_reorg(chain, target).await?;
+        sequencing::unwind_and_requeue(chain, target, "their L1 origin was reorged away").await?;
     }
+    let mut late = (0, 0);
     loop {
         let now = crate::node::now();
-        let Some(attrs) = sequencing::next_attributes(chain, watcher, now) else { break };
-        build_next_with(chain, attrs, committing).await?;
+        let Some(next) = sequencing::next_attributes(chain, watcher, now) else { break };
+        if next.late {
+            // The block derivation will force: deposits only, through the import path it uses.
+            flush(committing).await?;
+            let block = chain.import_block(next.attrs, Vec::new()).await?;
+            late = (late.0 + 1, block.number());
+            continue;
+        }
+        build_next_with(chain, next.attrs, committing).await?;
+    }
+    if late.0 > 0 {
+        info!(target: "miner", blocks = late.0, last = late.1, "sequencing window closing: built the blocks derivation forces (deposits only)");
     }
     Ok(())
 }
@@ -94,6 +105,11 @@ async fn serve(
         MinerCommand::Mine(reply) => {
             let block = chain.produce_block().await?;
             let _ = reply.send(Ok(block.number()));
+        }
+        MinerCommand::Consolidate(safe, derived, reply) => {
+            let result = crate::l1::consolidate(chain, safe, *derived).await;
+            let _ = reply.send(result.as_ref().map_err(|e| e.to_string()).copied());
+            result?;
         }
         MinerCommand::Revert(number, reply) => {
             let result = chain.unwind_to(number).await;

@@ -128,7 +128,7 @@ pub struct Chain {
     pooled: broadcast::Sender<Arc<ReadyTx>>,
     /// Dev-mode state edits waiting for the next block.
     cheats: parking_lot::Mutex<Vec<Cheat>>,
-    /// The `safe` and `finalized` heads when following L1 (`l1::SafeTracker` sets them).
+    /// The `safe` and `finalized` heads when following L1 (`l1::Deriver` sets them).
     safe: AtomicU64,
     finalized: AtomicU64,
     /// Dev-mode clock: seconds added to the wall clock, and a forced next timestamp.
@@ -146,6 +146,12 @@ pub enum MinerCommand {
     Mine(oneshot::Sender<Result<u64, String>>),
     /// Unwind the chain to this block (dev snapshots).
     Revert(u64, oneshot::Sender<Result<(), String>>),
+    /// Bring the chain in line with a block derived on this safe head (`l1::consolidate`).
+    Consolidate(
+        ol_protocol::derive::L2Ref,
+        Box<ol_protocol::derive::Derived>,
+        oneshot::Sender<Result<crate::l1::Consolidated, String>>,
+    ),
 }
 
 /// How many committed blocks / pooled transactions a slow event listener may fall behind before
@@ -528,6 +534,21 @@ impl Chain {
             .await
             .map_err(|_| "block production stopped".to_string())?;
         rx.await.map_err(|_| "block production stopped".to_string())?
+    }
+
+    /// Asks the miner to consolidate a derived block (see `l1::consolidate`) and waits.
+    pub async fn request_consolidate(
+        &self,
+        safe: ol_protocol::derive::L2Ref,
+        derived: ol_protocol::derive::Derived,
+    ) -> Result<crate::l1::Consolidated, NodeError> {
+        let (tx, rx) = oneshot::channel();
+        let stopped = || NodeError::Task("block production stopped".into());
+        self.commands
+            .send(MinerCommand::Consolidate(safe, Box::new(derived), tx))
+            .await
+            .map_err(|_| stopped())?;
+        rx.await.map_err(|_| stopped())?.map_err(NodeError::Task)
     }
 
     /// The miner's end of the command channel (taken once).

@@ -176,6 +176,18 @@ pub fn check_batch(
     Ok(())
 }
 
+/// L1 blocks of margin a batch gets to land before its window closes, in [`is_late`].
+pub const LATE_MARGIN: u64 = 4;
+
+/// Whether a block on L1 origin `origin` is too late to be batched, with L1's head at
+/// `l1_head`: its window ends within [`LATE_MARGIN`] blocks, so a batch posted now would likely
+/// land after it and derivation would force the block instead. The sequencer then builds the
+/// block derivation forces (deposits only) and the batcher does not post it; both use this one
+/// rule so they agree on which blocks are left to forced inclusion.
+pub fn is_late(rollup: &RollupConfig, origin: u64, l1_head: u64) -> bool {
+    origin.saturating_add(rollup.seq_window_size) <= l1_head.saturating_add(LATE_MARGIN)
+}
+
 /// The block derivation makes itself after the safe head when the sequencing window of the safe
 /// head's epoch has closed without a batch for the next block (forced inclusion): no user
 /// transactions, the next timestamp, and the next L1 block as origin once its time has come

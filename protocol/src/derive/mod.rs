@@ -7,11 +7,10 @@
 //!    ─▶ payload attributes (timestamp, origin, the epoch's deposits, transactions)
 //! ```
 //!
-//! What exists: the channel bank (`batch::ChannelBank`), the batch rules with forced inclusion
+//! The parts: the channel bank (`batch::ChannelBank`), the batch rules with forced inclusion
 //! ([`batch_queue`]), the block attributes the sequencer and derivation share ([`attributes`]),
 //! and [`pipeline::Pipeline`], which strings them together over pushed L1 blocks. The node's
-//! `l1::SafeTracker` uses the bank and the rules today; `--follow-l1` is next. The node's `l1::SafeTracker` uses the
-//! bank today; `--follow-l1` will drive the whole pipeline.
+//! `l1::Deriver` drives the pipeline, for the sequencer's safe head and for `--follow-l1`.
 
 pub mod attributes;
 pub mod batch_queue;
@@ -21,7 +20,7 @@ use alloy_eips::BlockNumHash;
 use alloy_primitives::B256;
 
 pub use attributes::{BlockAttributes, L1Block, block_attributes, sequence_number};
-pub use batch_queue::{BatchDrop, check_batch, forced_block};
+pub use batch_queue::{BatchDrop, LATE_MARGIN, check_batch, forced_block, is_late};
 pub use pipeline::{Derived, Pipeline, PipelineError};
 
 /// An L2 block as derivation continues from it.

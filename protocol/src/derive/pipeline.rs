@@ -5,6 +5,8 @@
 //!  push_l1(block, payloads) ─▶ L1 traversal (parent links; a break asks for a reset)
 //!  next_block() ─┬─ an accepted batch has blocks left ─────────────────────────▶ Derived
 //!                ├─ a channel completed: decode, resolve(history), check_batch ─▶ accept / drop
+//!                │    (a batch that starts further ahead waits among the future batches)
+//!                ├─ a future batch starts right after the safe head ─▶ resolve, check, accept
 //!                ├─ the safe head's sequencing window closed at the L1 cursor ─▶ forced Derived
 //!                ├─ an L1 block not yet read: its payloads into the ChannelBank, cursor + 1
 //!                └─ nothing more to do: None (push more L1)
@@ -22,11 +24,14 @@ use super::{
     batch_queue::{check_batch, forced_block},
 };
 use crate::{
-    batch::{AddressHistory, BatchBlock, ChannelBank, decode_channel},
+    batch::{AddressHistory, BatchBlock, ChannelBank, RawBatch, decode_channel},
     rollup::RollupConfig,
 };
 use alloy_primitives::{B256, Bytes};
 use std::collections::{BTreeMap, VecDeque};
+
+/// Future batches held at most; more are dropped as they come (`docs/BATCH_FORMAT.md` §8).
+pub const MAX_FUTURE_BATCHES: usize = 64;
 
 /// Why the pipeline cannot go on with the L1 block it was given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -71,6 +76,11 @@ pub struct Pipeline {
     bank: ChannelBank,
     /// Blocks of the accepted batch not yet handed out.
     queue: VecDeque<BatchBlock>,
+    /// Batches that start after the block following the safe head, with their inclusion
+    /// block, in L1 order: they are judged once the safe head reaches their parent (forced
+    /// blocks can get it there; this is how a sequencer that was down past the window gets
+    /// its batches accepted again).
+    future: VecDeque<(u64, RawBatch)>,
     /// The block handed out and not yet advanced over.
     handed: Option<Derived>,
     safe: L2Ref,
@@ -96,6 +106,7 @@ impl Pipeline {
             cursor: None,
             bank: ChannelBank::new(timeout),
             queue: VecDeque::new(),
+            future: VecDeque::new(),
             handed: None,
             safe,
             safe_sequence,
@@ -172,7 +183,18 @@ impl Pipeline {
             }
             if let Some(cursor) = self.cursor {
                 if let Some(channel) = self.bank.read(cursor) {
-                    self.accept(cursor, &channel.data);
+                    if let Ok(raw) = decode_channel(&channel.data) {
+                        self.accept(cursor, raw);
+                    }
+                    continue;
+                }
+                let next = self.safe.number + 1;
+                self.future.retain(|(_, raw)| raw.header().first_number >= next);
+                if let Some(i) =
+                    self.future.iter().position(|(_, raw)| raw.header().first_number == next)
+                    && let Some((inclusion, raw)) = self.future.remove(i)
+                {
+                    self.accept(inclusion, raw);
                     continue;
                 }
                 let l1 = |n: u64| self.l1.get(&n).map(|b| b.id);
@@ -192,9 +214,18 @@ impl Pipeline {
         }
     }
 
-    /// Decodes a completed channel and queues its blocks if the batch is valid on the safe head.
-    fn accept(&mut self, inclusion: u64, data: &[u8]) {
-        let Ok(raw) = decode_channel(data) else { return };
+    /// Queues a batch's blocks if it is valid on the safe head; keeps it for later if it starts
+    /// further ahead and could still be valid then.
+    fn accept(&mut self, inclusion: u64, raw: RawBatch) {
+        let header = raw.header();
+        if header.first_number > self.safe.number + 1 {
+            let in_window =
+                header.first_origin.saturating_add(self.rollup.seq_window_size) > inclusion;
+            if in_window && self.future.len() < MAX_FUTURE_BATCHES {
+                self.future.push_back((inclusion, raw));
+            }
+            return;
+        }
         let Ok(batch) = raw.resolve(self.rollup.l2_chain_id, &self.history) else { return };
         let l1 = |n: u64| self.l1.get(&n).map(|b| b.id);
         if check_batch(&self.rollup, &self.safe, &batch, inclusion, l1).is_ok() {
@@ -395,6 +426,43 @@ mod tests {
         let derived = derive_all(&payloads, 4);
         assert!(derived.iter().all(|d| d.forced), "{derived:#?}");
         assert!(!derived.is_empty());
+    }
+
+    #[test]
+    fn a_batch_ahead_of_the_safe_head_waits_for_forced_blocks_to_reach_its_parent() {
+        // Blocks 1-3 (origins 0, 0, 1) never posted; blocks 4-6 posted early, in L1 block 3,
+        // by a sequencer that built 1-3 exactly as derivation forces them (no transactions).
+        let chain = l2_chain(6);
+        let mut payloads = BTreeMap::new();
+        payloads.insert(3, payload(&chain[3..], 1));
+        let derived = derive_all(&payloads, 4);
+        let forced: Vec<bool> = derived.iter().map(|d| d.forced).collect();
+        assert_eq!(forced, vec![true, true, true, false, false, false], "{derived:#?}");
+        for (d, b) in derived.iter().zip(&chain) {
+            assert_eq!(d.attributes.timestamp, b.timestamp);
+            assert_eq!(d.attributes.l1_info.number, b.l1_origin.number);
+        }
+        // The same batch included once its first origin's window closed (1 + 4 <= 5) is dropped.
+        let mut late = BTreeMap::new();
+        late.insert(5, payload(&chain[3..], 1));
+        let derived = derive_all(&late, 5);
+        assert!(derived.iter().all(|d| d.forced), "{derived:#?}");
+    }
+
+    #[test]
+    fn future_batches_are_bounded() {
+        // More future batches than the pipeline holds: the ones past the bound are dropped, so
+        // the first accepted batch is still the first one posted.
+        let chain = l2_chain(6);
+        let mut early = Vec::new();
+        for id in 0..=MAX_FUTURE_BATCHES as u8 {
+            early.extend(payload(&chain[3..], id));
+        }
+        let mut payloads = BTreeMap::new();
+        payloads.insert(3, early);
+        let derived = derive_all(&payloads, 4);
+        assert_eq!(derived.len(), 6);
+        assert!(derived[3..].iter().all(|d| !d.forced));
     }
 
     #[test]

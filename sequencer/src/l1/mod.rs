@@ -14,14 +14,12 @@
 //! hash, so the logs belong to exactly the block whose header was checked. The watcher keeps
 //! everything from the rollup's L1 genesis up: a few hundred bytes per L1 block.
 
+mod derive;
 mod fetch;
-pub mod follow;
-pub mod safe;
 pub mod sequencing;
 
+pub use derive::{Consolidated, Deriver, Role, consolidate};
 pub use fetch::{InboxPayload, L1Client};
-pub use follow::Follower;
-pub use safe::SafeTracker;
 
 use alloy_primitives::B256;
 use ol_protocol::RollupConfig;

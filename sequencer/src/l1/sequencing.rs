@@ -15,7 +15,7 @@ use alloy_eips::eip2718::Encodable2718;
 use alloy_primitives::{B256, U256};
 use ol_protocol::{
     L1BlockInfo,
-    derive::block_attributes,
+    derive::{block_attributes, sequence_number},
     epoch::{Origin, next_origin},
 };
 use std::sync::Arc;
@@ -52,7 +52,7 @@ pub fn tip_origin(chain: &Chain, watcher: &L1Watcher) -> OriginRef {
 /// The attributes of the block after the tip, or `None` if it cannot be built yet (its time
 /// has not come, L1 has not confirmed the origin it needs, or the tip's origin is being
 /// reorged away).
-pub fn next_attributes(chain: &Chain, watcher: &L1Watcher, now: u64) -> Option<BlockAttributes> {
+pub fn next_attributes(chain: &Chain, watcher: &L1Watcher, now: u64) -> Option<Next> {
     let rollup = watcher.rollup();
     let timestamp = chain.tip().timestamp.saturating_add(rollup.block_time);
     if timestamp > now {
@@ -61,13 +61,45 @@ pub fn next_attributes(chain: &Chain, watcher: &L1Watcher, now: u64) -> Option<B
     let parent = tip_origin(chain, watcher);
     let current = watcher.block(parent.number).filter(|b| b.id.hash == parent.hash)?;
     let next = watcher.block(parent.number + 1);
+    if is_late(rollup, parent.number, watcher) {
+        // Derivation forces this block: the origin advances as soon as L2 time reaches the
+        // next L1 block (no drift), and the block carries deposits only.
+        let next = next?;
+        let origin = if next.id.timestamp <= timestamp { next } else { current };
+        let sequence_number =
+            sequence_number(parent.number, parent.sequence_number, origin.id.number);
+        let attrs = attributes(chain, watcher, &origin, sequence_number, timestamp);
+        return Some(Next { attrs, late: true });
+    }
     let (origin, sequence_number) =
         match next_origin(rollup, &current.id, next.as_ref().map(|n| &n.id), timestamp) {
             Origin::Same => (current, parent.sequence_number + 1),
             Origin::Next => (next?, 0),
             Origin::Wait => return None,
         };
-    Some(attributes(chain, watcher, &origin, sequence_number, timestamp))
+    Some(Next {
+        attrs: attributes(chain, watcher, &origin, sequence_number, timestamp),
+        late: false,
+    })
+}
+
+/// The next block to build.
+#[derive(Debug)]
+pub struct Next {
+    /// Its attributes.
+    pub attrs: BlockAttributes,
+    /// Whether its batch could no longer reach L1 within the sequencing window: then it is the
+    /// block derivation forces (deposits only, no pool transactions), built ahead of derivation
+    /// so a sequencer that was down catches up without replacing what it builds.
+    pub late: bool,
+}
+
+/// Whether a block on origin `origin` is left to forced inclusion (`derive::is_late`), with the
+/// L1 head estimated as the watcher's confirmed tip plus the confirmation depth.
+fn is_late(rollup: &ol_protocol::RollupConfig, origin: u64, watcher: &L1Watcher) -> bool {
+    let Some(tip) = watcher.tip() else { return false };
+    let l1_head = tip.id.number.saturating_add(rollup.confirmation_depth);
+    ol_protocol::derive::is_late(rollup, origin, l1_head)
 }
 
 fn attributes(
@@ -107,9 +139,14 @@ pub async fn reorg_target(chain: &Chain, watcher: &L1Watcher) -> Result<Option<u
     Ok(Some(number))
 }
 
-/// Unwinds the chain to `target` (see [`reorg_target`]) and returns the unwound blocks' user
-/// transactions to the pool, so they are sequenced again on the new origins.
-pub async fn unwind_for_reorg(chain: &Arc<Chain>, target: u64) -> Result<(), NodeError> {
+/// Unwinds the chain to `target` (see [`reorg_target`], or a derived block replacing unsafe
+/// ones) and returns the unwound blocks' user transactions to the pool, so they are sequenced
+/// again.
+pub async fn unwind_and_requeue(
+    chain: &Arc<Chain>,
+    target: u64,
+    why: &str,
+) -> Result<(), NodeError> {
     let head = chain.head().number;
     let mut again = Vec::new();
     for number in target + 1..=head {
@@ -123,9 +160,9 @@ pub async fn unwind_for_reorg(chain: &Arc<Chain>, target: u64) -> Result<(), Nod
     chain.unwind_to(target).await?;
     let total = again.len();
     let requeued = again.iter().filter(|raw| chain.add_raw_transaction(raw).is_ok()).count();
-    info!(target: "l1", from = head, to = target, requeued, "unsafe blocks unwound after an L1 reorg");
+    info!(target: "l1", from = head, to = target, requeued, why, "unsafe blocks unwound");
     if requeued < total {
-        warn!(target: "l1", dropped = total - requeued, "transactions not valid after the reorg");
+        warn!(target: "l1", dropped = total - requeued, "transactions no longer valid after the unwind");
     }
     Ok(())
 }

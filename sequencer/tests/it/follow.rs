@@ -149,3 +149,62 @@ fn without_a_sequencer_deposits_are_forced_in_after_the_sequencing_window() {
     .expect("origin");
     assert_eq!(origin, deposit_l1, "minted in the first block of the deposit's epoch");
 }
+
+#[test]
+fn a_sequencer_down_past_the_window_continues_on_the_forced_chain() {
+    // Window 20 L1 blocks (anvil mines one a second), so the outage is short; wide enough
+    // beside the confirmation depth (2) and the late margin (4) for normal sequencing.
+    let l1 = L1Devnet::start_with(&["--seq-window-size", "20", "--channel-timeout", "4"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let seq_dir = dir.path().join("sequencer");
+    let node = start_node(&l1, &seq_dir);
+    let log = dir.path().join("batcher.log");
+    let batcher = Batcher::start(&l1, &node.url, &log, &["--max-channel-duration", "1"]);
+    let before = l2_transfers(&node.url, 2);
+    wait_posted(&l1, &node.url, before, &log, Duration::from_secs(90));
+    assert!(node.terminate(), "the sequencer exits cleanly on SIGTERM");
+    drop(batcher);
+
+    // While it is down, a deposit arrives; the window of its epoch closes with no batch.
+    let recipient = "0x000000000000000000000000000000000000bEEF";
+    let amount = "3000000000000000000";
+    let receipt = deposit_open(&l1, recipient, amount);
+    let deposit_l1 = u64::from_str_radix(
+        receipt["blockNumber"].as_str().expect("number").trim_start_matches("0x"),
+        16,
+    )
+    .expect("number");
+    let follower = start_follower(&l1, &dir.path().join("follower"));
+    wait_for("the follower to force the deposit in", Duration::from_secs(90), || {
+        cast(&["balance", recipient, "--rpc-url", &follower.url]) == amount
+    });
+    let forced_head = crate::l1::head(&follower.url);
+    assert!(
+        cast(&["block-number", "--rpc-url", &l1.url]).parse::<u64>().expect("l1 head")
+            >= deposit_l1 + 20,
+        "forced only after the window"
+    );
+
+    // Restarted, the sequencer adopts the forced blocks (its own unposted blocks go) and
+    // sequences on from them; what it posts next derives on the follower with the same hashes.
+    let node = start_node(&l1, &seq_dir);
+    // The node listens on a new port; the batcher restarts from what the inbox holds.
+    let _batcher = Batcher::start(&l1, &node.url, &log, &["--max-channel-duration", "1"]);
+    wait_for("the sequencer to reach the forced chain", Duration::from_secs(90), || {
+        crate::l1::head(&node.url) >= forced_head
+    });
+    let minted = cast(&["balance", recipient, "--rpc-url", &node.url]);
+    assert_eq!(minted, amount, "the forced deposit is on the sequencer's chain, once");
+    let after = l2_transfers(&node.url, 2);
+    // The block that took them must stay: its batch is accepted, not replaced by a forced one.
+    let included = block_field(&node.url, after, "hash");
+    wait_posted(&l1, &node.url, after, &log, Duration::from_secs(120));
+    wait_for("the follower to derive the new batches", Duration::from_secs(120), || {
+        crate::l1::head(&follower.url) >= after
+    });
+    assert_same_chain(&follower.url, &node.url, after);
+    assert_eq!(block_field(&follower.url, after, "hash"), included, "the transfers' block is kept");
+    wait_for("the sequencer's safe head", Duration::from_secs(60), || {
+        tag_number(&node.url, "safe") >= after
+    });
+}

@@ -1,10 +1,11 @@
 //! Starting the node binary and finding the project's Foundry tools.
 
 use std::{
+    collections::VecDeque,
     io::{BufRead, BufReader},
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
-    sync::mpsc,
+    sync::{Arc, Mutex, mpsc},
     time::Duration,
 };
 
@@ -37,7 +38,12 @@ pub struct TestNode {
     child: Child,
     /// HTTP URL of its RPC.
     pub url: String,
+    /// The newest log lines, printed if the test fails while the node runs.
+    log: Arc<Mutex<VecDeque<String>>>,
 }
+
+/// Log lines kept per node for a failing test's report.
+const LOG_TAIL: usize = 300;
 
 impl TestNode {
     /// Starts `ol-node --dev` on a free port with `datadir` and extra arguments.
@@ -61,11 +67,19 @@ impl TestNode {
             .expect("spawn ol-node");
         let stdout = child.stdout.take().expect("stdout piped");
         let (tx, rx) = mpsc::channel();
+        let log = Arc::new(Mutex::new(VecDeque::new()));
+        let tail = log.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 if let Some(rest) = line.split("http_addr=").nth(1) {
                     let addr: String = rest.chars().take_while(|c| !c.is_whitespace()).collect();
                     let _ = tx.send(addr);
+                }
+                if let Ok(mut tail) = tail.lock() {
+                    if tail.len() == LOG_TAIL {
+                        tail.pop_front();
+                    }
+                    tail.push_back(line);
                 }
             }
         });
@@ -76,7 +90,7 @@ impl TestNode {
                 panic!("node did not report its RPC address within 60 s");
             }
         };
-        Self { child, url: format!("http://{addr}") }
+        Self { child, url: format!("http://{addr}"), log }
     }
 
     /// Starts a node with a fresh temporary datadir (returned so it outlives the node).
@@ -109,6 +123,15 @@ impl Drop for TestNode {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // A failing test shows what the node was doing (its stdout is otherwise discarded);
+        // OL_TEST_LOGS=1 shows it for passing tests too.
+        let wanted = std::thread::panicking() || std::env::var_os("OL_TEST_LOGS").is_some();
+        if wanted && let Ok(tail) = self.log.lock() {
+            eprintln!("---- last {} log lines of the node at {} ----", tail.len(), self.url);
+            for line in tail.iter() {
+                eprintln!("{line}");
+            }
+        }
     }
 }
 
