@@ -12,6 +12,15 @@
 //! What is posted is learnt from L1 at start (`readback::InboxReader::posted_through`), so a
 //! restart resumes right after the last L2 block of the last complete channel on L1: no gap, no
 //! duplicate.
+//!
+//! Reorgs on either side: an L2 reorg makes the payloads that hold changed blocks stale (sent
+//! ones keep their nonces and are followed to L1, since forgetting them would leave a nonce gap
+//! that stalls every later transaction, but they no longer count; unsent ones are dropped) and
+//! reloads blocks after the last one a valid payload carries, so no channel overlaps another
+//! (derivation drops a batch that starts below its safe head). A confirmed payload is
+//! kept until L1 finalizes its block: an L1 reorg deeper than `--num-confirmations` that
+//! removes it puts it back in flight with its nonce (sent again as it was), and
+//! `posted_through` goes back to before it.
 
 use crate::{
     channel::{self, BLOB_FRAME, ChannelBuilder},
@@ -62,8 +71,22 @@ pub struct Status {
 struct Queued {
     pending: Pending,
     completes: Option<u64>,
-    /// L1 block it is confirmed in.
-    confirmed: Option<u64>,
+    /// L1 block (number, hash) it is confirmed in.
+    confirmed: Option<(u64, B256)>,
+    /// First and last L2 block of its channel.
+    blocks: (u64, u64),
+    /// Holds blocks an L2 reorg changed: followed to L1 for its nonce, posts nothing that
+    /// counts.
+    stale: bool,
+}
+
+/// A confirmed payload, kept until its L1 block is finalized: if L1 loses it, it goes back in
+/// flight with its nonce (the nonces after it depend on it).
+#[derive(Debug)]
+struct Retired {
+    payload: Queued,
+    /// `posted_through` before it confirmed.
+    before: Option<u64>,
 }
 
 /// See the module doc.
@@ -85,6 +108,8 @@ pub struct Driver {
     /// Sent and not yet confirmed, in nonce order (at most `max_pending_tx`).
     in_flight: VecDeque<Queued>,
     posted_through: Option<u64>,
+    /// Confirmed payloads on L1 blocks not yet finalized, oldest first.
+    retired: VecDeque<Retired>,
     next_id: u64,
     channels: ChannelBuilder,
 }
@@ -118,6 +143,7 @@ impl Driver {
             queue: VecDeque::new(),
             in_flight: VecDeque::new(),
             posted_through,
+            retired: VecDeque::new(),
             next_id: 0,
             channels: ChannelBuilder::new(),
         }
@@ -148,6 +174,7 @@ impl Driver {
     }
 
     async fn step(&mut self) -> eyre::Result<()> {
+        self.watch_retired().await?;
         self.load_blocks().await?;
         let l1_head = self.tx.l1().get_block_number().await?;
         self.maybe_close(l1_head).await?;
@@ -182,10 +209,9 @@ impl Driver {
         Ok(())
     }
 
-    /// The L2 chain changed at or below `number`: find the newest block both agree on, drop
-    /// what is not on L1 yet and reload from there (posted blocks that changed are posted
-    /// again; the batch already on L1 for them no longer matches the chain, so derivation
-    /// skips it).
+    /// The L2 chain changed at or below `number`: find the newest block both agree on (the
+    /// fork) and post the changed blocks again (the batches already on their way for them no
+    /// longer match the chain, so derivation skips them).
     async fn rewind(&mut self, number: u64) -> eyre::Result<()> {
         let mut fork = None;
         for (&n, &hash) in self.loaded.range(..=number).rev() {
@@ -195,19 +221,27 @@ impl Driver {
             }
         }
         warn!(target: "batcher", at = number, fork = ?fork.map(|f| f.0), "L2 reorg: reloading blocks");
-        self.loaded.retain(|&n, _| fork.is_some_and(|(f, _)| n <= f));
-        // Everything after the last block that is both posted and unchanged is loaded again;
-        // a payload in flight may still land (derivation drops what it has already derived).
+        let fork = fork.map(|(f, _)| f);
+        self.loaded.retain(|&n, _| fork.is_some_and(|f| n <= f));
+        // A payload whose channel ends at or below the fork still posts the chain as it is and
+        // keeps counting; one holding changed blocks is stale: followed to L1 for its nonce if
+        // sent (derivation drops it: its parent or origins no longer match), dropped if not.
+        let valid = |q: &Queued| fork.is_some_and(|f| q.blocks.1 <= f);
+        // Confirmed ones too: an L1 reorg may yet send them again.
+        let retired = self.retired.iter_mut().map(|r| &mut r.payload);
+        for q in self.in_flight.iter_mut().chain(retired) {
+            q.stale |= !valid(q);
+        }
+        self.queue.retain(valid);
+        self.posted_through = self.posted_through.zip(fork).map(|(p, f)| p.min(f));
+        // Blocks are loaded again after the newest one a valid payload carries, so no new
+        // channel overlaps what is already on its way (derivation would drop the overlap).
+        let carried = self.in_flight.iter().chain(&self.queue).filter(|q| !q.stale);
+        let through = carried.map(|q| q.blocks.1).chain(self.posted_through).max();
         self.open.clear();
         self.channels.reset();
-        self.queue.clear();
-        self.in_flight.clear();
         self.opened_at = None;
-        self.posted_through = match (self.posted_through, fork) {
-            (Some(p), Some((f, _))) => Some(p.min(f)),
-            _ => None,
-        };
-        self.last = self.posted_through.and_then(|p| self.loaded.get(&p).map(|h| (p, *h)));
+        self.last = through.and_then(|p| self.loaded.get(&p).map(|h| (p, *h)));
         Ok(())
     }
 
@@ -267,6 +301,7 @@ impl Driver {
         };
         let payloads = self.channels.payloads(&data, max_frame)?;
         let last = blocks.last().map(|b| b.number);
+        let range = (blocks[0].number, last.unwrap_or_default());
         let groups: Vec<&[Vec<u8>]> = payloads.chunks(per_tx).collect();
         info!(
             target: "batcher",
@@ -291,7 +326,9 @@ impl Driver {
             self.queue.push_back(Queued {
                 pending: TxManager::pending(id, carrier),
                 completes,
+                blocks: range,
                 confirmed: None,
+                stale: false,
             });
         }
         Ok(())
@@ -316,17 +353,67 @@ impl Driver {
         }
         for current in self.in_flight.iter_mut().filter(|q| q.confirmed.is_none()) {
             // In order: a payload that fails to send leaves the later ones unsent.
-            if let Progress::Confirmed { block } = self.tx.poll(&mut current.pending).await? {
-                current.confirmed = Some(block);
+            if let Progress::Confirmed { block, hash } = self.tx.poll(&mut current.pending).await? {
+                current.confirmed = Some((block, hash));
             }
         }
-        while let Some(Queued { confirmed: Some(block), completes, .. }) = self.in_flight.front() {
-            if let Some(last) = *completes {
+        while self.in_flight.front().is_some_and(|q| q.confirmed.is_some()) {
+            let Some(payload) = self.in_flight.pop_front() else { break };
+            let before = self.posted_through;
+            if let (false, Some(last), Some((block, _))) =
+                (payload.stale, payload.completes, payload.confirmed)
+            {
                 self.posted_through = Some(last);
                 info!(target: "batcher", l1_block = block, posted_through = last, "channel confirmed on L1");
             }
             self.status.lock().posted_transactions += 1;
-            self.in_flight.pop_front();
+            self.retired.push_back(Retired { payload, before });
+        }
+        Ok(())
+    }
+
+    /// Puts confirmed payloads that L1 lost (a reorg deeper than the confirmations) back in
+    /// flight, in nonce order; then forgets those whose L1 block is finalized.
+    async fn watch_retired(&mut self) -> eyre::Result<()> {
+        let l1_block = |r: &Retired| r.payload.confirmed.unwrap_or_default();
+        let Some(newest) = self.retired.back().map(l1_block) else { return Ok(()) };
+        let l1 = self.tx.l1();
+        // Finalized is read before the hashes are checked: a reorg can replace a block that L1
+        // finalizes right after (the new block is final, ours is gone), so only a payload seen
+        // canonical after its block was final is forgotten.
+        let finalized = l1
+            .get_block_by_number(alloy_eips::BlockNumberOrTag::Finalized)
+            .await?
+            .map_or(0, |b| b.header.number);
+        let hash_at = |n: u64| async move {
+            let block = l1.get_block_by_number(alloy_eips::BlockNumberOrTag::Number(n)).await?;
+            Ok::<_, eyre::Report>(block.map(|b| b.header.hash))
+        };
+        // A block whose hash is unchanged vouches for every block below it.
+        if hash_at(newest.0).await? != Some(newest.1) {
+            let mut lost = None;
+            for (i, r) in self.retired.iter().enumerate() {
+                let (number, hash) = l1_block(r);
+                if hash_at(number).await? != Some(hash) {
+                    lost = Some(i);
+                    break;
+                }
+            }
+            if let Some(i) = lost {
+                let lost: Vec<Retired> = self.retired.drain(i..).collect();
+                if let Some(first) = lost.first() {
+                    self.posted_through = first.before;
+                    warn!(target: "batcher", l1_block = l1_block(first).0, payloads = lost.len(), posted_through = ?first.before, "confirmed batches left L1 (a reorg deeper than the confirmations): sending them again");
+                }
+                for r in lost.into_iter().rev() {
+                    let mut payload = r.payload;
+                    payload.confirmed = None;
+                    self.in_flight.push_front(payload);
+                }
+            }
+        }
+        while self.retired.front().is_some_and(|r| l1_block(r).0 <= finalized) {
+            self.retired.pop_front();
         }
         Ok(())
     }

@@ -115,6 +115,8 @@ pub enum Progress {
     Confirmed {
         /// L1 block it landed in.
         block: u64,
+        /// That block's hash (a reorg deeper than the confirmations is noticed by it).
+        hash: B256,
     },
     /// Its block was reorged away: it will be sent again.
     Reorged,
@@ -358,7 +360,7 @@ impl TxManager {
                 let head = self.l1.get_block_number().await.map_err(rpc)?;
                 if head + 1 >= block + self.num_confirmations {
                     self.fees_spent = self.fees_spent.saturating_add(fee);
-                    return Ok(Progress::Confirmed { block });
+                    return Ok(Progress::Confirmed { block, hash: block_hash });
                 }
                 Ok(Progress::Included(block))
             }

@@ -112,7 +112,7 @@ async fn serve(
             result?;
         }
         MinerCommand::Revert(number, reply) => {
-            let result = chain.unwind_to(number).await;
+            let result = chain.unwind_to(number).await.map(|_| ());
             let _ = reply.send(result.as_ref().map_err(|e| e.to_string()).map(|_| ()));
             result?;
         }

@@ -557,12 +557,13 @@ impl Chain {
     }
 
     /// Unwinds the chain to block `number`: later blocks, their transactions and state changes
-    /// are removed from the store, the live state is reloaded, and the pool is emptied. Only the
-    /// miner calls this, between blocks.
-    pub async fn unwind_to(&self, number: u64) -> Result<(), NodeError> {
+    /// are removed from the store, the live state is reloaded, and the pool is emptied; the
+    /// pooled transactions are returned (the L1 paths add them back). Only the chain's producer
+    /// calls this, between blocks.
+    pub async fn unwind_to(&self, number: u64) -> Result<Vec<Arc<ReadyTx>>, NodeError> {
         let head = self.head().number;
         if number >= head {
-            return Ok(());
+            return Ok(Vec::new());
         }
         self.store.unwind_to(number).await?;
         let header = self.store.header(number).await?.ok_or_else(|| StoreError::Corrupt {
@@ -584,8 +585,8 @@ impl Chain {
         *self.hashes.write() = hashes;
         *self.tip.lock() = header.clone();
         self.head.send_replace(header);
-        self.pool.clear();
+        let pooled = self.pool.clear();
         info!(target: "node", from = head, to = number, "chain unwound");
-        Ok(())
+        Ok(pooled)
     }
 }

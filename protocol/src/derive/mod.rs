@@ -16,6 +16,11 @@ pub mod attributes;
 pub mod batch_queue;
 pub mod pipeline;
 
+#[cfg(test)]
+mod garbage_tests;
+#[cfg(test)]
+pub(crate) mod testkit;
+
 use alloy_eips::BlockNumHash;
 use alloy_primitives::B256;
 

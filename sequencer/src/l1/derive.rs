@@ -312,6 +312,7 @@ impl Deriver {
         self.unfinalized.retain(|(_, n)| *n <= number);
         if self.role == Role::Follower && self.chain.head().number > number {
             info!(target: "derive", head = self.chain.head().number, to = number, "unwinding to the batch boundary");
+            // A follower's pool is always empty (it takes no transactions).
             self.chain.unwind_to(number).await?;
         }
         let cursor = self.boundaries.get(&number).map_or(0, |b| b.cursor);

@@ -157,7 +157,10 @@ pub async fn unwind_and_requeue(
             again.push(stored.tx.encoded_2718());
         }
     }
-    chain.unwind_to(target).await?;
+    // Transactions waiting in the pool go back too (unwinding empties it), after the unwound
+    // blocks' ones whose nonces come first.
+    let pooled = chain.unwind_to(target).await?;
+    again.extend(pooled.iter().map(|t| t.encoded.to_vec()));
     let total = again.len();
     let requeued = again.iter().filter(|raw| chain.add_raw_transaction(raw).is_ok()).count();
     info!(target: "l1", from = head, to = target, requeued, why, "unsafe blocks unwound");

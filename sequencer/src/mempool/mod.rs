@@ -300,11 +300,13 @@ impl Mempool {
         PoolStatus { pending, queued: inner.by_hash.len() - pending }
     }
 
-    /// Drops every transaction (after the chain was unwound).
-    pub fn clear(&self) {
+    /// Drops every transaction (after the chain was unwound) and returns them, by sender and
+    /// nonce, so a caller can add back what is still valid.
+    pub fn clear(&self) -> Vec<Arc<ReadyTx>> {
         let mut inner = self.inner.lock();
-        inner.senders.clear();
         inner.by_hash.clear();
+        let senders = std::mem::take(&mut inner.senders);
+        senders.into_values().flat_map(|q| q.txs.into_values().map(|e| e.tx)).collect()
     }
 
     /// Total transactions held.

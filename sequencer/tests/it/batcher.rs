@@ -70,7 +70,7 @@ impl Drop for Batcher {
         if std::thread::panicking() || std::env::var_os("OL_TEST_LOGS").is_some() {
             let log = std::fs::read_to_string(&self.1).unwrap_or_default();
             let lines: Vec<&str> = log.lines().collect();
-            let tail = &lines[lines.len().saturating_sub(200)..];
+            let tail = &lines[lines.len().saturating_sub(crate::harness::log_tail())..];
             eprintln!(
                 "---- last {} lines of {} ----\n{}",
                 tail.len(),
@@ -359,23 +359,17 @@ fn a_stuck_blob_transaction_is_replaced_with_bumped_fees() {
         "2s",
     ];
     let _batcher = Batcher::start(&l1, &node.url, &log, &args);
-    // Stop L1 mining the moment a batch transaction waits in the pool: it is stuck from then on.
+    // Once batches flow, L1 stops mining on its own and is mined one block at a time: the
+    // next channel closes on a mined block and its transaction then waits in the pool for good.
+    let first = l2_transfers(&node.url, 1);
+    wait_posted(&l1, &node.url, first, &log, Duration::from_secs(90));
+    l1.cast(&["rpc", "evm_setIntervalMining", "0"]);
+    l2_transfers(&node.url, 1);
     let start = std::time::Instant::now();
-    loop {
+    while !batcher_tx_pending(&l1) {
         assert!(start.elapsed() < Duration::from_secs(90), "never caught a pending batch tx");
-        l2_transfers(&node.url, 1);
-        let caught = (0..100).any(|_| {
-            std::thread::sleep(Duration::from_millis(20));
-            batcher_tx_pending(&l1)
-        });
-        if caught {
-            l1.cast(&["rpc", "evm_setIntervalMining", "0"]);
-            if batcher_tx_pending(&l1) {
-                break;
-            }
-            // It landed between the two reads: mine on and try again.
-            l1.cast(&["rpc", "evm_setIntervalMining", "1"]);
-        }
+        l1.cast(&["rpc", "anvil_mine", "1"]);
+        std::thread::sleep(Duration::from_millis(1500));
     }
     let stuck_sent = logged_hashes(&std::fs::read_to_string(&log).expect("log")).0.len();
     std::thread::sleep(Duration::from_secs(5));

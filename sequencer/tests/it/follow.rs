@@ -6,7 +6,7 @@ use crate::{
     batcher::{Batcher, l2_transfers, tag_number, wait_posted},
     harness::{ADDR1, TestNode, foundry, run},
     l1::{cast, deposit_open, start_node, wait_for},
-    l1_harness::L1Devnet,
+    l1_harness::{BATCHER_KEY, L1Devnet},
 };
 use std::{process::Command, time::Duration};
 
@@ -84,16 +84,36 @@ fn a_follower_derives_the_posted_chain_with_the_same_hashes() {
     assert!(follower.terminate(), "the follower exits cleanly on SIGTERM");
 }
 
-/// Every block up to `through` has the same hash and state root on both nodes.
+/// Every block up to `through` has the same hash and state root on both nodes (read in
+/// JSON-RPC batches: one cast call per field and block takes minutes on a long chain).
 fn assert_same_chain(a: &str, b: &str, through: u64) {
-    for number in 1..=through {
-        for field in ["hash", "stateRoot"] {
-            assert_eq!(
-                block_field(a, number, field),
-                block_field(b, number, field),
-                "{field} of block {number}"
-            );
+    let headers = |url: &str| -> Vec<(String, String)> {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt");
+        let mut out = Vec::new();
+        for chunk in (1..=through).collect::<Vec<_>>().chunks(100) {
+            let batch: Vec<_> = chunk
+                .iter()
+                .map(|n| {
+                    serde_json::json!({"jsonrpc": "2.0", "id": n, "method": "eth_getBlockByNumber",
+                        "params": [format!("0x{n:x}"), false]})
+                })
+                .collect();
+            let (status, reply) = rt
+                .block_on(crate::harness::raw_rpc(url, serde_json::Value::from(batch).to_string()));
+            assert_eq!(status, 200, "{reply}");
+            let mut replies = reply.as_array().expect("batch reply").clone();
+            replies.sort_by_key(|r| r["id"].as_u64());
+            for r in replies {
+                let field = |f: &str| r["result"][f].as_str().unwrap_or("missing").to_string();
+                out.push((field("hash"), field("stateRoot")));
+            }
         }
+        out
+    };
+    let (left, right) = (headers(a), headers(b));
+    assert_eq!(left.len() as u64, through);
+    for (i, (l, r)) in left.iter().zip(&right).enumerate() {
+        assert_eq!(l, r, "hash and state root of block {}", i + 1);
     }
 }
 
@@ -207,4 +227,116 @@ fn a_sequencer_down_past_the_window_continues_on_the_forced_chain() {
     wait_for("the sequencer's safe head", Duration::from_secs(60), || {
         tag_number(&node.url, "safe") >= after
     });
+}
+
+#[test]
+fn l1_reorgs_of_several_depths_and_a_flip_flop_leave_follower_and_sequencer_on_one_chain() {
+    let l1 = L1Devnet::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let node = start_node(&l1, &dir.path().join("sequencer"));
+    let log = dir.path().join("batcher.log");
+    let args = ["--data-availability", "calldata", "--max-channel-duration", "1"];
+    let _batcher = Batcher::start(&l1, &node.url, &log, &args);
+    let follower = start_follower(&l1, &dir.path().join("follower"));
+    let recipient = "0x000000000000000000000000000000000000bEEF";
+    // Depth 1 stays under the confirmation depth (2); 3 and 4 reach confirmed L1 blocks, batches
+    // and (for the deposit) L2 origins; the last two replace the same blocks twice in a row.
+    // anvil finalizes 4 blocks behind its head (`--slots-in-an-epoch 2`): 4 is the deepest reorg
+    // a real L1 could make (finalized blocks are final; the batcher forgets them).
+    for (round, depths) in [&[1][..], &[3], &[4], &[4, 4]].into_iter().enumerate() {
+        l2_transfers(&node.url, 2);
+        if round == 2 {
+            deposit_open(&l1, recipient, "1000000000000000000");
+        }
+        // Let a batch land, then take the newest L1 blocks away.
+        std::thread::sleep(Duration::from_secs(4));
+        for depth in depths {
+            l1.cast(&["rpc", "anvil_reorg", &depth.to_string(), "[]"]);
+        }
+    }
+    let last = l2_transfers(&node.url, 2);
+    // Well within the sequencing window (100 L1 blocks, 100 s): after the reorgs the batches
+    // must be accepted again, not replaced by forced blocks once the window closes.
+    wait_posted(&l1, &node.url, last, &log, Duration::from_secs(60));
+    wait_for("the follower to derive the batches", Duration::from_secs(60), || {
+        crate::l1::head(&follower.url) >= last
+    });
+    assert_same_chain(&follower.url, &node.url, last);
+    let batcher_log = std::fs::read_to_string(&log).expect("batcher log");
+    assert!(!batcher_log.contains("forced inclusion"), "no block was left to forced inclusion");
+    wait_for("the sequencer's safe head", Duration::from_secs(60), || {
+        tag_number(&node.url, "safe") >= last
+    });
+    assert!(tag_number(&follower.url, "safe") >= last);
+    assert_eq!(
+        cast(&["balance", recipient, "--rpc-url", &follower.url, "--block", &last.to_string()]),
+        cast(&["balance", recipient, "--rpc-url", &node.url, "--block", &last.to_string()]),
+        "the deposit (reorged or not) is minted the same on both"
+    );
+}
+
+#[test]
+fn garbage_in_the_inbox_and_batches_from_an_unauthorized_key_change_nothing() {
+    use ol_protocol::batch::{Frame, encode_payload};
+    let l1 = L1Devnet::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let node = start_node(&l1, &dir.path().join("sequencer"));
+    let inbox = l1.inbox.to_string();
+    let hex = |b: &[u8]| format!("0x{}", alloy_primitives::hex::encode(b));
+    // A complete channel whose data is no batch, and what can go wrong with its frame.
+    let frame = encode_payload(&[Frame {
+        id: [7; 16],
+        number: 0,
+        data: b"not a channel".to_vec(),
+        is_last: true,
+    }]);
+    let garbage = [
+        frame.clone(),
+        frame[1..].to_vec(),
+        frame[..frame.len() - 3].to_vec(),
+        [&frame[..], &[0xff; 4]].concat(),
+        b"\x00random bytes that are no frame at all".to_vec(),
+    ];
+    // Posted by the batcher's own key (the inbox records them) before the batcher starts.
+    for bytes in &garbage {
+        let args = ["send", "--private-key", BATCHER_KEY, &inbox, "submitBatch(bytes)"];
+        l1.cast(&[&args[..], &[&hex(bytes)]].concat());
+    }
+    // A blob of noise through the blob path.
+    let noise = dir.path().join("noise.bin");
+    std::fs::write(&noise, vec![0xa5; 3000]).expect("write");
+    let noise = noise.display().to_string();
+    let args = ["send", "--private-key", BATCHER_KEY, "--blob", "--path", &noise, &inbox];
+    l1.cast(&[&args[..], &["submitBlobBatch(uint256)", "1"]].concat());
+    // Another key cannot post at all: the inbox reverts, so there is no event to derive from.
+    let not_batcher = cast(&["sig", "NotBatcher()"]);
+    for input in [&frame, &garbage[4]] {
+        let (ok, out, err) = run(Command::new(foundry("cast")).args([
+            "send",
+            "--rpc-url",
+            &l1.url,
+            "--private-key",
+            crate::harness::KEY0,
+            &inbox,
+            "submitBatch(bytes)",
+            &hex(input),
+        ]));
+        assert!(!ok && (err.contains("NotBatcher") || err.contains(&not_batcher)), "{out}{err}");
+    }
+
+    let log = dir.path().join("batcher.log");
+    let args = ["--data-availability", "calldata", "--max-channel-duration", "1"];
+    let _batcher = Batcher::start(&l1, &node.url, &log, &args);
+    let last = l2_transfers(&node.url, 3);
+    wait_posted(&l1, &node.url, last, &log, Duration::from_secs(90));
+    let follower = start_follower(&l1, &dir.path().join("follower"));
+    wait_for("the follower to derive the posted blocks", Duration::from_secs(120), || {
+        crate::l1::head(&follower.url) >= last
+    });
+    assert_same_chain(&follower.url, &node.url, last);
+    // The sequencer's own derivation reads the same inbox and reaches the same safe head.
+    wait_for("the sequencer's safe head", Duration::from_secs(60), || {
+        tag_number(&node.url, "safe") >= last
+    });
+    assert_eq!(block_field(&node.url, last, "hash"), block_field(&follower.url, last, "hash"));
 }

@@ -45,6 +45,11 @@ pub struct TestNode {
 /// Log lines kept per node for a failing test's report.
 const LOG_TAIL: usize = 300;
 
+/// How many log lines to keep: [`LOG_TAIL`], or all of them with `OL_TEST_LOGS=all`.
+pub fn log_tail() -> usize {
+    if std::env::var_os("OL_TEST_LOGS").is_some_and(|v| v == "all") { usize::MAX } else { LOG_TAIL }
+}
+
 impl TestNode {
     /// Starts `ol-node --dev` on a free port with `datadir` and extra arguments.
     pub fn start(datadir: &Path, extra: &[&str]) -> Self {
@@ -69,6 +74,7 @@ impl TestNode {
         let (tx, rx) = mpsc::channel();
         let log = Arc::new(Mutex::new(VecDeque::new()));
         let tail = log.clone();
+        let keep = log_tail();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 if let Some(rest) = line.split("http_addr=").nth(1) {
@@ -76,7 +82,7 @@ impl TestNode {
                     let _ = tx.send(addr);
                 }
                 if let Ok(mut tail) = tail.lock() {
-                    if tail.len() == LOG_TAIL {
+                    if tail.len() >= keep {
                         tail.pop_front();
                     }
                     tail.push_back(line);

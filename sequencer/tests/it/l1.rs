@@ -168,13 +168,16 @@ fn an_l1_reorg_unwinds_and_rebuilds_unsafe_blocks_on_the_new_origins() {
     wait_for("L2 blocks on recent origins", Duration::from_secs(60), || head(l2) >= 8);
     let before = head(l2);
     let old_origin = origin(l2, before);
-    // Replace the last 6 L1 blocks (deeper than the confirmation depth of 2, so L2 origins go).
+    // Replace the L1 blocks from the old head's origin on (deeper than the confirmation depth
+    // of 2, so L2 origins go; two more in case L1 mines meanwhile).
+    let l1_head: u64 = l1.cast(&["block-number"]).parse().expect("number");
+    let depth = (l1_head + 3).saturating_sub(old_origin.0).max(6).min(l1_head).to_string();
     let (ok, out, err) = run(Command::new(foundry("cast")).args([
         "rpc",
         "--rpc-url",
         &l1.url,
         "anvil_reorg",
-        "6",
+        &depth,
         "[]",
     ]));
     assert!(ok, "anvil_reorg failed: {out}{err}");
