@@ -85,6 +85,7 @@ pub async fn launch(config: NodeConfig) -> eyre::Result<RunningNode> {
 
     let mut rpc_config = config.rpc.clone();
     let keys = if config.dev { dev_keys()? } else { Vec::new() };
+    let greeting_keys = keys.clone();
     rpc_config.eth.accounts = keys.iter().map(|k| k.address()).collect();
     let module = rpc::module(chain.clone(), &rpc_config, keys)?;
     let (http_addr, http) = rpc::serve(
@@ -102,6 +103,10 @@ pub async fn launch(config: NodeConfig) -> eyre::Result<RunningNode> {
         servers.push(ws);
     }
     info!(target: "rpc", %http_addr, ?ws_addr, chain_id = chain.config().chain_id, "JSON-RPC listening");
+    if config.dev {
+        let chain_id = chain.config().chain_id;
+        print!("{}", crate::greeting::dev_greeting(&greeting_keys, chain_id, http_addr, ws_addr));
+    }
 
     // The follower's deriver is its only producer and stands where the miner would; the
     // sequencer's runs beside the miner and hands it the derived blocks.

@@ -14,6 +14,7 @@ pub mod dev;
 pub mod evm;
 pub mod executor;
 pub mod genesis;
+pub mod greeting;
 pub mod l1;
 pub mod launch;
 pub mod mempool;

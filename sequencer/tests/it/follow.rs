@@ -4,10 +4,13 @@
 
 use crate::{
     batcher::{Batcher, l2_transfers, tag_number, wait_posted},
-    harness::{ADDR1, TestNode, foundry, run},
+    harness::{ADDR1, KEY0, TestNode, creation_code, foundry, run},
     l1::{cast, deposit_open, start_node, wait_for},
     l1_harness::{BATCHER_KEY, L1Devnet},
 };
+use alloy_primitives::Address;
+use alloy_sol_types::SolCall;
+use ol_precompiles::abi::{IInfluenceAttribution as I, INFLUENCE_ADDRESS};
 use std::{process::Command, time::Duration};
 
 /// `ol-node --follow-l1` on `l1` with an empty datadir.
@@ -43,6 +46,44 @@ fn a_follower_derives_the_posted_chain_with_the_same_hashes() {
     wait_for("the deposit on L2", Duration::from_secs(60), || {
         cast(&["balance", recipient, "--rpc-url", &node.url]) == amount
     });
+    // A contract deployment, ERC-20 transfers, and the influence-attribution precompile: a
+    // datanet, its points and a recorded score, all on the chain the follower must rebuild.
+    let send = |args: &[&str]| -> serde_json::Value {
+        let mut all = vec!["send", "--rpc-url", &node.url, "--private-key", KEY0, "--json"];
+        all.extend_from_slice(args);
+        let receipt: serde_json::Value = serde_json::from_str(&cast(&all)).expect("receipt");
+        assert_eq!(receipt["status"], "0x1", "{args:?}: {receipt}");
+        receipt
+    };
+    let code = creation_code("TestToken");
+    let token = send(&["--create", &code, "constructor(uint256)", "1000000"])["contractAddress"]
+        .as_str()
+        .expect("contract address")
+        .to_string();
+    for amount in ["250", "17"] {
+        send(&[&token, "transfer(address,uint256)", ADDR1, amount]);
+    }
+    let influence = INFLUENCE_ADDRESS.to_string();
+    let hex = |data: Vec<u8>| format!("0x{}", alloy_primitives::hex::encode(data));
+    send(&[&influence, &hex(I::createDatanetCall { dim: 64 }.abi_encode())]);
+    let contributors = vec![Address::repeat_byte(0x11), Address::repeat_byte(0x22)];
+    let sketches: Vec<u8> = (0..128u8).map(|i| i.wrapping_mul(7) % 5).collect();
+    let add = I::addPointsCall { datanetId: 1, contributors, sketches: sketches.into() };
+    send(&[&influence, &hex(add.abi_encode())]);
+    let query: Vec<u8> = (0..64u8).map(|i| i % 3).collect();
+    let score = I::scoreCall {
+        datanetIds: vec![1],
+        querySketch: query.clone().into(),
+        topK: 0,
+        topPoints: 2,
+    };
+    let record = I::recordScoreCall {
+        datanetIds: vec![1],
+        querySketch: query.into(),
+        topK: 0,
+        topPoints: 2,
+    };
+    let recorded = send(&[&influence, &hex(record.abi_encode())])["transactionHash"].clone();
     let last = l2_transfers(&node.url, 3);
     wait_posted(&l1, &node.url, last, &log, Duration::from_secs(90));
 
@@ -51,6 +92,28 @@ fn a_follower_derives_the_posted_chain_with_the_same_hashes() {
         crate::l1::head(&follower.url) >= last
     });
     assert_same_chain(&follower.url, &node.url, last);
+    // The precompiles' indexes, rebuilt by the follower from derived blocks, answer alike.
+    let at = last.to_string();
+    let score = hex(score.abi_encode());
+    let answers = |url: &str| {
+        let rpc = |method: &str, params: serde_json::Value| {
+            let body =
+                serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+            let rt =
+                tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt");
+            rt.block_on(crate::harness::raw_rpc(url, body.to_string())).1["result"].clone()
+        };
+        (
+            cast(&["call", &influence, &score, "--rpc-url", url, "--block", &at]),
+            rpc("ol_datanet", serde_json::json!([1])),
+            rpc("ol_attribution", serde_json::json!([recorded])),
+            cast(&["call", &token, "balanceOf(address)(uint256)", ADDR1, "--rpc-url", url]),
+        )
+    };
+    let (on_follower, on_sequencer) = (answers(&follower.url), answers(&node.url));
+    assert!(on_sequencer.2.as_array().is_some_and(|a| !a.is_empty()), "{on_sequencer:?}");
+    assert_eq!(on_sequencer.3, "267");
+    assert_eq!(on_follower, on_sequencer);
     let at = last.to_string();
     assert_eq!(cast(&["balance", recipient, "--rpc-url", &follower.url, "--block", &at]), amount);
     assert_eq!(

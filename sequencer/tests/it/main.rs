@@ -9,6 +9,7 @@ mod clients;
 mod crash;
 mod determinism;
 mod dev_methods;
+mod devnet;
 mod differential;
 mod economy;
 mod follow;

@@ -1,0 +1,172 @@
+//! `bash deploy/devnet.sh`, the README's first command: it brings up anvil, the L1 contracts,
+//! the genesis, the sequencer and the batcher, writes `devnet.json`, stops everything on SIGINT
+//! and starts again on the same directory.
+//!
+//! It runs from this checkout with the binaries the tests use (`OL_DEVNET_BIN`): a clean-clone
+//! run of the script would build in release mode for minutes (CI runs the test command on a
+//! clean clone, which exercises the install path).
+
+use crate::{
+    batcher::tag_number,
+    harness::{KEY0, foundry, run, workspace},
+    l1::{cast, head, wait_for},
+};
+use serde_json::Value;
+use std::{
+    net::TcpListener,
+    path::Path,
+    process::{Child, Command, Stdio},
+    time::Duration,
+};
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port()
+}
+
+struct Devnet {
+    child: Child,
+    ports: [u16; 4],
+}
+
+impl Devnet {
+    fn start(dir: &Path, ports: [u16; 4], fresh: bool) -> Self {
+        let bin = Path::new(env!("CARGO_BIN_EXE_ol-node")).parent().expect("bin dir");
+        let mut cmd = Command::new("bash");
+        cmd.arg(workspace().join("deploy/devnet.sh")).arg("--dir").arg(dir);
+        if fresh {
+            cmd.arg("--fresh");
+        }
+        let child = cmd
+            .env("OL_DEVNET_BIN", bin)
+            .env("OL_DEVNET_L1_PORT", ports[0].to_string())
+            .env("OL_DEVNET_L2_PORT", ports[1].to_string())
+            .env("OL_DEVNET_L2_WS_PORT", ports[2].to_string())
+            .env("OL_DEVNET_BATCHER_PORT", ports[3].to_string())
+            .env("OL_DEVNET_L1_BLOCK_TIME", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn devnet.sh");
+        Self { child, ports }
+    }
+
+    /// The process ids of the script's children (anvil, ol-node, ol-batcher).
+    fn components(&self) -> Vec<String> {
+        let parent = self.child.id().to_string();
+        let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+        entries
+            .filter_map(|e| {
+                let pid = e.ok()?.file_name().into_string().ok()?;
+                let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+                // "pid (comm) state ppid ...": the command name may hold spaces, so split after it.
+                let ppid = stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.to_string();
+                (ppid == parent).then_some(pid)
+            })
+            .collect()
+    }
+
+    /// SIGINT (Ctrl-C) to the script; returns its exit status once it is gone.
+    fn interrupt(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-INT", &pid]).status();
+        for _ in 0..300 {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        panic!("devnet.sh did not stop within 30 s of SIGINT");
+    }
+}
+
+impl Drop for Devnet {
+    fn drop(&mut self) {
+        // A failed test must not leave the rollup running: the children first, then the script.
+        for pid in self.components() {
+            let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn alive(pid: &str) -> bool {
+    Command::new("kill").args(["-0", pid]).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
+}
+
+#[test]
+fn the_devnet_comes_up_in_one_command_posts_batches_and_stops_on_ctrl_c() {
+    // Foundry is what the script installs first; make sure it is there for cast below.
+    assert!(foundry("cast").exists());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ports = [free_port(), free_port(), free_port(), free_port()];
+    let devnet = Devnet::start(dir.path(), ports, true);
+    let facts_path = dir.path().join("devnet.json");
+    wait_for("devnet.json", Duration::from_secs(180), || facts_path.exists());
+    let facts: Value =
+        serde_json::from_str(&std::fs::read_to_string(&facts_path).expect("read")).expect("json");
+    let l2 = facts["l2_rpc"].as_str().expect("l2_rpc").to_string();
+    assert_eq!(l2, format!("http://127.0.0.1:{}", devnet.ports[1]));
+    assert_eq!(facts["l1_rpc"], format!("http://127.0.0.1:{}", ports[0]));
+    assert_eq!(facts["l2_ws"], format!("ws://127.0.0.1:{}", ports[2]));
+    assert_eq!(facts["chain_id"], 1612);
+    for name in ["OpenPortal", "SettlementInbox", "OpenToken"] {
+        let address = facts["contracts"][name].as_str().unwrap_or_default();
+        let code = cast(&["code", address, "--rpc-url", facts["l1_rpc"].as_str().expect("l1")]);
+        assert!(code.len() > 2, "{name} has no code at {address}");
+    }
+    assert!(Path::new(facts["genesis"].as_str().expect("genesis")).exists());
+    assert!(Path::new(facts["rollup_config"].as_str().expect("rollup")).exists());
+    assert_eq!(facts["keys"]["dev"][0], KEY0);
+    assert_eq!(facts["keys"]["dev"].as_array().map(Vec::len), Some(10));
+
+    // A transaction with a dev key, then the batch that carries it and the safe head past it.
+    let out = cast(&[
+        "send",
+        "--rpc-url",
+        &l2,
+        "--private-key",
+        KEY0,
+        "--json",
+        "0x000000000000000000000000000000000000bEEF",
+        "--value",
+        "1",
+    ]);
+    let receipt: Value = serde_json::from_str(&out).expect("receipt");
+    let block = u64::from_str_radix(
+        receipt["blockNumber"].as_str().expect("number").trim_start_matches("0x"),
+        16,
+    )
+    .expect("hex");
+    wait_for("the safe head past the transaction", Duration::from_secs(120), || {
+        tag_number(&l2, "safe") >= block
+    });
+    let log = std::fs::read_to_string(dir.path().join("logs/batcher.log")).expect("batcher log");
+    assert!(log.contains("channel confirmed on L1"), "{log}");
+
+    // Ctrl-C stops every component.
+    let components = devnet.components();
+    assert_eq!(components.len(), 3, "anvil, ol-node and ol-batcher: {components:?}");
+    let status = devnet.interrupt();
+    assert!(!status.success(), "interrupted: {status:?}");
+    for pid in &components {
+        assert!(!alive(pid), "component {pid} still running after Ctrl-C");
+    }
+
+    // A second start reuses the directory: the same contracts and the chain goes on.
+    let devnet = Devnet::start(dir.path(), ports, false);
+    wait_for("the L2 RPC again", Duration::from_secs(120), || {
+        run(Command::new(foundry("cast")).args(["block-number", "--rpc-url", &l2])).0
+    });
+    wait_for("the chain to go on", Duration::from_secs(60), || head(&l2) > block);
+    let again: Value =
+        serde_json::from_str(&std::fs::read_to_string(&facts_path).expect("read")).expect("json");
+    assert_eq!(again["contracts"], facts["contracts"]);
+    assert_eq!(
+        cast(&["balance", "0x000000000000000000000000000000000000bEEF", "--rpc-url", &l2]),
+        "1",
+        "the transfer survived the restart"
+    );
+    let _ = devnet.interrupt();
+}
