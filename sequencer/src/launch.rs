@@ -63,6 +63,8 @@ pub async fn launch(config: NodeConfig) -> eyre::Result<RunningNode> {
         l1: watcher.clone().filter(|_| !follow),
         follower: follow,
     };
+    // Events count from the start; `GET /metrics` renders them.
+    let _ = crate::metrics::handle();
     let chain = Chain::open(store, genesis, options).await?;
     if let Some(l1) = &config.l1 {
         let genesis_hash = chain.store.header(0).await?.map(|h| h.hash()).unwrap_or_default();
@@ -92,13 +94,15 @@ pub async fn launch(config: NodeConfig) -> eyre::Result<RunningNode> {
         SocketAddr::new(config.http_addr, config.http_port),
         module.clone(),
         &rpc_config,
+        chain.clone(),
     )
     .await?;
     let mut servers = vec![http];
     let mut ws_addr = None;
     if let Some(port) = config.ws_port.filter(|p| *p != config.http_port) {
         let (addr, ws) =
-            rpc::serve(SocketAddr::new(config.http_addr, port), module, &rpc_config).await?;
+            rpc::serve(SocketAddr::new(config.http_addr, port), module, &rpc_config, chain.clone())
+                .await?;
         ws_addr = Some(addr);
         servers.push(ws);
     }

@@ -18,6 +18,7 @@ pub mod greeting;
 pub mod l1;
 pub mod launch;
 pub mod mempool;
+pub mod metrics;
 pub mod miner;
 pub mod node;
 pub mod rpc;

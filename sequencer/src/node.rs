@@ -343,9 +343,11 @@ impl Chain {
         attrs: BlockAttributes,
     ) -> Result<Arc<SealedBlock>, NodeError> {
         let this = self.clone();
+        let started = std::time::Instant::now();
         let block = tokio::task::spawn_blocking(move || this.build_and_seal(attrs))
             .await
             .map_err(|e| NodeError::Task(e.to_string()))??;
+        ::metrics::histogram!(crate::metrics::BLOCK_BUILD).record(started.elapsed().as_secs_f64());
         Ok(Arc::new(block))
     }
 
@@ -376,6 +378,11 @@ impl Chain {
     pub async fn commit_block(&self, block: &Arc<SealedBlock>) -> Result<(), NodeError> {
         let started = std::time::Instant::now();
         self.store.commit_block(block).await?;
+        ::metrics::histogram!(crate::metrics::BLOCK_COMMIT).record(started.elapsed().as_secs_f64());
+        ::metrics::counter!(crate::metrics::BLOCKS).increment(1);
+        ::metrics::counter!(crate::metrics::TRANSACTIONS)
+            .increment(block.transactions.len() as u64);
+        ::metrics::counter!(crate::metrics::GAS).increment(block.header.gas_used);
         debug!(
             target: "node::timing",
             number = block.number(),

@@ -179,6 +179,7 @@ impl Deriver {
                     Ok(true) if !cancel.is_cancelled() => continue,
                     Ok(_) => break,
                     Err(StepError::L1(e)) => {
+                        ::metrics::counter!(crate::metrics::DERIVATION_ERRORS).increment(1);
                         warn!(target: "derive", error = %e, "reading L1 failed; retrying");
                         break;
                     }
@@ -250,6 +251,7 @@ impl Deriver {
                 Consolidated::Kept { hash, gas } => (hash, gas),
                 Consolidated::Imported { hash, gas, dropped } => {
                     if dropped > 0 {
+                        ::metrics::counter!(crate::metrics::DERIVED_REPLACED).increment(dropped);
                         warn!(target: "derive", number = safe.number + 1, dropped, forced = derived.forced, "unsafe blocks differed from L1 and were replaced by the derived chain");
                     }
                     self.progress.imported += 1;
@@ -322,6 +324,7 @@ impl Deriver {
         (self.pipeline, self.next_l1) = (pipeline, next_l1);
         let finalized = self.chain.finalized_number().min(number);
         self.chain.set_safe_heads(number, finalized);
+        ::metrics::counter!(crate::metrics::PIPELINE_RESETS).increment(1);
         info!(target: "derive", why, safe = number, l1_from = next_l1, "deriving from L1");
         Ok(())
     }

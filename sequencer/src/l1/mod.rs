@@ -142,6 +142,7 @@ impl L1Watcher {
             return Ok(outcome);
         }
         // Reorg check: walk back from the tip until the stored hash is still on L1.
+        let old_tip = self.tip().map(|t| t.id.number);
         loop {
             let Some(tip) = self.tip() else { break };
             let on_chain = self.client.block_hash(tip.id.number).await?;
@@ -159,7 +160,9 @@ impl L1Watcher {
             outcome.reorged_from = Some(tip.id.number);
         }
         if let Some(from) = outcome.reorged_from {
-            warn!(target: "l1", from, "L1 reorg: window cut back");
+            let depth = old_tip.unwrap_or(from).saturating_sub(from) + 1;
+            ::metrics::histogram!(crate::metrics::L1_REORG_DEPTH).record(depth as f64);
+            warn!(target: "l1", from, depth, "L1 reorg: window cut back");
         }
         let start = self.tip().map_or(genesis.number, |t| t.id.number + 1);
         let end = target.min(start.saturating_add(MAX_BLOCKS_PER_POLL - 1));

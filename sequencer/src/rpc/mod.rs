@@ -9,6 +9,7 @@ pub mod eth;
 pub mod filters;
 pub mod misc;
 pub mod pubsub;
+pub mod routes;
 pub mod txpool;
 
 use crate::node::Chain;
@@ -137,6 +138,7 @@ pub async fn serve(
     addr: SocketAddr,
     module: RpcModule<()>,
     config: &RpcConfig,
+    chain: Arc<Chain>,
 ) -> eyre::Result<(SocketAddr, ServerHandle)> {
     let server_config = ServerConfig::builder()
         .max_request_body_size(config.max_request_bytes)
@@ -150,10 +152,16 @@ pub async fn serve(
     let cors = CorsLayer::new().allow_origin(Any).allow_headers(Any).allow_methods(Any);
     let middleware = tower::ServiceBuilder::new()
         .layer(cors)
-        .layer(ProxyGetRequestLayer::new([("/health", "ol_health")])?);
+        .layer(ProxyGetRequestLayer::new([("/health", "ol_health")])?)
+        .layer(routes::RoutesLayer::new(chain));
+    let methods: Arc<std::collections::HashSet<&'static str>> =
+        Arc::new(module.method_names().collect());
+    let timed = jsonrpsee::server::middleware::rpc::RpcServiceBuilder::new()
+        .layer_fn(move |inner| routes::Timed::new(inner, methods.clone()));
     let server = Server::builder()
         .set_config(server_config)
         .set_http_middleware(middleware)
+        .set_rpc_middleware(timed)
         .build(addr)
         .await?;
     let local = server.local_addr()?;

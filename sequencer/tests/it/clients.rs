@@ -114,6 +114,11 @@ fn web3py_transfer_erc20_and_revert() {
 }
 
 #[test]
+fn metrics_parse_as_prometheus_text_and_count_blocks_and_calls() {
+    run_client("python3", "metrics_test.py");
+}
+
+#[test]
 fn adversarial_clients_get_bounded_answers() {
     run_client("node", "adversarial.mjs");
 }
