@@ -85,13 +85,7 @@ fn a_follower_derives_the_posted_chain_with_the_same_hashes() {
     };
     let recorded = send(&[&influence, &hex(record.abi_encode())])["transactionHash"].clone();
     let last = l2_transfers(&node.url, 3);
-    wait_posted(&l1, &node.url, last, &log, Duration::from_secs(90));
-
-    let follower = start_follower(&l1, &dir.path().join("follower"));
-    wait_for("the follower to derive the posted blocks", Duration::from_secs(120), || {
-        crate::l1::head(&follower.url) >= last
-    });
-    assert_same_chain(&follower.url, &node.url, last);
+    let follower = follow_through(&l1, &node.url, &log, dir.path(), last);
     // The precompiles' indexes, rebuilt by the follower from derived blocks, answer alike.
     let at = last.to_string();
     let score = hex(score.abi_encode());
@@ -145,6 +139,24 @@ fn a_follower_derives_the_posted_chain_with_the_same_hashes() {
     });
     assert_same_chain(&follower.url, &node.url, more);
     assert!(follower.terminate(), "the follower exits cleanly on SIGTERM");
+}
+
+/// Waits until the batcher posted L2 block `last`, then starts a follower in `dir/follower`
+/// and checks that it derives the sequencer's chain up to it.
+fn follow_through(
+    l1: &L1Devnet,
+    sequencer: &str,
+    log: &std::path::Path,
+    dir: &std::path::Path,
+    last: u64,
+) -> TestNode {
+    wait_posted(l1, sequencer, last, log, Duration::from_secs(90));
+    let follower = start_follower(l1, &dir.join("follower"));
+    wait_for("the follower to derive the posted blocks", Duration::from_secs(120), || {
+        crate::l1::head(&follower.url) >= last
+    });
+    assert_same_chain(&follower.url, sequencer, last);
+    follower
 }
 
 /// Every block up to `through` has the same hash and state root on both nodes (read in
@@ -391,12 +403,7 @@ fn garbage_in_the_inbox_and_batches_from_an_unauthorized_key_change_nothing() {
     let args = ["--data-availability", "calldata", "--max-channel-duration", "1"];
     let _batcher = Batcher::start(&l1, &node.url, &log, &args);
     let last = l2_transfers(&node.url, 3);
-    wait_posted(&l1, &node.url, last, &log, Duration::from_secs(90));
-    let follower = start_follower(&l1, &dir.path().join("follower"));
-    wait_for("the follower to derive the posted blocks", Duration::from_secs(120), || {
-        crate::l1::head(&follower.url) >= last
-    });
-    assert_same_chain(&follower.url, &node.url, last);
+    let follower = follow_through(&l1, &node.url, &log, dir.path(), last);
     // The sequencer's own derivation reads the same inbox and reaches the same safe head.
     wait_for("the sequencer's safe head", Duration::from_secs(60), || {
         tag_number(&node.url, "safe") >= last
