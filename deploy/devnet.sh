@@ -44,6 +44,15 @@ batcher=0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
+# A port in use would send the deployment to whatever listens there: refuse up front.
+for port in "$l1_port" "$l2_port" "$ws_port" "$batcher_port"; do
+    if ! python3 -c 'import socket as k,sys; s=k.socket(); s.setsockopt(k.SOL_SOCKET, k.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(sys.argv[1])))' \
+        "$port" 2>/dev/null; then
+        echo "devnet: port $port is in use (set OL_DEVNET_*_PORT, see --help)" >&2
+        exit 1
+    fi
+done
+
 if $fresh && [ -d "$dir" ]; then
     say "wiping $dir"
     rm -rf "$dir"
