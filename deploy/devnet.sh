@@ -137,7 +137,8 @@ chain_id="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["l2_
 say "starting the sequencer (ol-node) on $l2"
 NO_COLOR=1 "$bin/ol-node" --datadir "$dir/sequencer" --chain "$dir/genesis.json" \
     --rollup.config "$dir/rollup.json" --l1.rpc "$l1" --http.port "$l2_port" \
-    --ws.port "$ws_port" >"$dir/logs/sequencer.log" 2>&1 &
+    --ws.port "$ws_port" --status.batcher-rpc "http://127.0.0.1:$batcher_port" \
+    >"$dir/logs/sequencer.log" 2>&1 &
 pids+=($!)
 wait_rpc "$l2" "the sequencer"
 
@@ -178,6 +179,9 @@ facts = {
     "rollup_config": f"{d}/rollup.json",
     "genesis": f"{d}/genesis.json",
     "batcher_rpc": batcher_rpc,
+    "batcher_metrics": f"{batcher_rpc}/metrics",
+    "status_page": f"{l2}/",
+    "metrics": f"{l2}/metrics",
     "contracts": contracts,
     "keys": {"deployer": deployer_key, "proposer": deployer_key, "batcher": batcher_key,
              "dev": dev_keys},
@@ -193,6 +197,7 @@ cat <<EOF
   L1 (anvil)     $l1          chain id 31337
   L2 JSON-RPC    $l2          chain id $chain_id
   L2 WebSocket   $l2_ws
+  Status page    $l2/          (also /health, /metrics; the batcher's at :$batcher_port/metrics)
   Batcher admin  http://127.0.0.1:$batcher_port
   Contracts      OpenPortal $(address OpenPortal)
                  SettlementInbox $(address SettlementInbox)

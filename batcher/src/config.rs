@@ -235,3 +235,23 @@ impl Cli {
         Ok(config)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::FileConfig;
+
+    /// `deploy/config/batcher.toml` names only settings the batcher reads, with valid values.
+    #[test]
+    fn the_example_config_file_is_valid() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/config/batcher.toml");
+        let text = std::fs::read_to_string(&path).expect("read the example");
+        let file: FileConfig = toml::from_str(&text).expect("the example parses");
+        for d in [&file.poll_interval, &file.resubmission_timeout] {
+            let d = d.as_deref().expect("set in the example");
+            super::parse_duration(d).expect("a valid duration");
+        }
+        assert!(file.l1_rpc.is_some() && file.l2_rpc.is_some() && file.rollup_config.is_some());
+        assert!(file.rpc_addr.is_some() && file.data_availability.is_some());
+    }
+}

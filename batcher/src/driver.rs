@@ -285,6 +285,13 @@ impl Driver {
             return Ok(());
         }
         let data = self.channels.close(&blocks, self.config.rollup.l2_chain_id)?;
+        let raw: usize = blocks.iter().map(channel::raw_size).sum();
+        ::metrics::counter!(crate::metrics::INPUT_BYTES).increment(raw as u64);
+        ::metrics::counter!(crate::metrics::OUTPUT_BYTES).increment(data.len() as u64);
+        if raw > 0 {
+            ::metrics::histogram!(crate::metrics::CHANNEL_COMPR_RATIO)
+                .record(data.len() as f64 / raw as f64);
+        }
         let blobs_per_tx = self.config.target_num_frames.clamp(1, MAX_BLOBS_PER_TX);
         let calldata_frame = self.config.max_l1_tx_size_bytes.saturating_sub(1);
         let carry = match self.config.data_availability {
@@ -300,6 +307,7 @@ impl Driver {
             Carry::Blobs => (BLOB_FRAME, blobs_per_tx),
         };
         let payloads = self.channels.payloads(&data, max_frame)?;
+        ::metrics::gauge!(crate::metrics::CHANNEL_FRAMES).set(payloads.len() as f64);
         let last = blocks.last().map(|b| b.number);
         let range = (blocks[0].number, last.unwrap_or_default());
         let groups: Vec<&[Vec<u8>]> = payloads.chunks(per_tx).collect();
@@ -323,6 +331,7 @@ impl Driver {
             let id = self.next_id;
             self.next_id += 1;
             let completes = (i + 1 == count).then_some(last).flatten();
+            ::metrics::counter!(crate::metrics::BATCHER_TX, "stage" => "submitted").increment(1);
             self.queue.push_back(Queued {
                 pending: TxManager::pending(id, carrier),
                 completes,
@@ -367,6 +376,7 @@ impl Driver {
                 info!(target: "batcher", l1_block = block, posted_through = last, "channel confirmed on L1");
             }
             self.status.lock().posted_transactions += 1;
+            ::metrics::counter!(crate::metrics::BATCHER_TX, "stage" => "success").increment(1);
             self.retired.push_back(Retired { payload, before });
         }
         Ok(())

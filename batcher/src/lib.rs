@@ -13,7 +13,8 @@
 //! - [`da`]: calldata or blobs, by their cost at current L1 fees (`--data-availability auto`).
 //! - [`driver`]: the loop (load, close channels, post).
 //! - [`txmgr`]: L1 transactions in flight with local nonces, fee bumping, confirmation depth, L1 reorgs.
-//! - [`admin`]: `admin_startBatcher`, `admin_stopBatcher`, `admin_batcherStatus`.
+//! - [`admin`]: `admin_startBatcher`, `admin_stopBatcher`, `admin_batcherStatus`, and
+//!   `GET /metrics` ([`metrics`]) on the same port.
 
 pub mod admin;
 pub mod channel;
@@ -21,5 +22,6 @@ pub mod config;
 pub mod da;
 pub mod driver;
 pub mod l2;
+pub mod metrics;
 pub mod readback;
 pub mod txmgr;

@@ -9,7 +9,6 @@ use crate::{
     rpc::{RpcConfig, eth::EthConfig},
 };
 use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, parser::ValueSource};
-use serde::Deserialize;
 use std::{net::IpAddr, path::PathBuf, time::Duration};
 
 /// The OpenLedger L2 node.
@@ -57,6 +56,10 @@ pub struct Cli {
     /// How often the L1 head is polled.
     #[arg(long = "l1.poll-interval", env = "OL_L1_POLL_INTERVAL", value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
     pub l1_poll_interval: Duration,
+    /// The batcher's admin JSON-RPC (`ol-batcher --admin.port`), read for the status page's
+    /// batcher figures (backlog, posted batches, fees).
+    #[arg(long = "status.batcher-rpc", env = "OL_STATUS_BATCHER_RPC", value_name = "URL")]
+    pub status_batcher_rpc: Option<String>,
     /// HTTP (and WebSocket) listen address.
     #[command(flatten)]
     pub http: HttpArgs,
@@ -190,6 +193,8 @@ pub struct NodeConfig {
     pub log_json: bool,
     /// The L1 to sequence on, if any.
     pub l1: Option<L1Config>,
+    /// The batcher's admin RPC, for the status page.
+    pub status_batcher_rpc: Option<String>,
 }
 
 /// Where the L1 is and how the chain ties to it.
@@ -225,108 +230,107 @@ impl NodeConfig {
             rpc: RpcConfig::default(),
             log_json: false,
             l1: None,
+            status_batcher_rpc: None,
         }
     }
-}
-
-/// The `--config` file: every field optional, same names as the flags.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileConfig {
-    dev: Option<bool>,
-    datadir: Option<PathBuf>,
-    chain: Option<PathBuf>,
-    #[serde(rename = "block-time")]
-    block_time: Option<String>,
-    #[serde(rename = "gas-limit")]
-    gas_limit: Option<u64>,
-    http: Option<FileHttp>,
-    txpool: Option<toml::Table>,
-    rpc: Option<toml::Table>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileHttp {
-    addr: Option<IpAddr>,
-    port: Option<u16>,
 }
 
 fn from_cli(matches: &ArgMatches, id: &str) -> bool {
     matches!(matches.value_source(id), Some(ValueSource::CommandLine | ValueSource::EnvVariable))
 }
 
+/// Flattens a TOML table to `(flag name, value)`: `[http] port = 1` and `"http.port" = 1` both
+/// give `http.port`, so the file uses exactly the flags' names.
+fn flatten(prefix: &str, table: &toml::Table, out: &mut Vec<(String, toml::Value)>) {
+    for (key, value) in table {
+        let name = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
+        match value {
+            toml::Value::Table(inner) => flatten(&name, inner, out),
+            other => out.push((name, other.clone())),
+        }
+    }
+}
+
+/// The `--config` file as flags: each setting the command line and the environment left
+/// unset becomes `--name=value` (a `true` switch `--name`), placed before the real arguments so
+/// that one parse applies every flag's own checks to file values too.
+fn file_args(path: &std::path::Path, matches: &ArgMatches) -> eyre::Result<Vec<String>> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| eyre::eyre!("config file {}: {e}", path.display()))?;
+    let table: toml::Table =
+        toml::from_str(&text).map_err(|e| eyre::eyre!("config file {}: {e}", path.display()))?;
+    let mut settings = Vec::new();
+    flatten("", &table, &mut settings);
+    let command = Cli::command();
+    let mut args = Vec::new();
+    for (name, value) in settings {
+        let Some(arg) = command
+            .get_arguments()
+            .find(|a| a.get_long() == Some(name.as_str()) && a.get_id() != "config")
+        else {
+            eyre::bail!("config file {}: unknown setting {name:?}", path.display());
+        };
+        if from_cli(matches, arg.get_id().as_str()) {
+            continue;
+        }
+        let switch = matches!(arg.get_action(), clap::ArgAction::SetTrue);
+        match (value, switch) {
+            (toml::Value::Boolean(true), true) => args.push(format!("--{name}")),
+            (toml::Value::Boolean(false), true) => {}
+            (toml::Value::String(v), false) => args.push(format!("--{name}={v}")),
+            (toml::Value::Integer(v), false) => args.push(format!("--{name}={v}")),
+            (other, _) => eyre::bail!(
+                "config file {}: {name} = {other:?} has the wrong type (a {} is expected)",
+                path.display(),
+                if switch { "boolean" } else { "string or integer" }
+            ),
+        }
+    }
+    Ok(args)
+}
+
 impl Cli {
-    /// Parses the process arguments and merges the config file.
+    /// Parses the process arguments and merges the config file; `--help`, `--version` and
+    /// malformed flags print clap's message and exit.
     pub fn load() -> eyre::Result<NodeConfig> {
-        let matches = Self::command().get_matches();
-        let cli = Self::from_arg_matches(&matches)?;
-        cli.into_config(&matches)
+        let args: Vec<String> =
+            std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect();
+        match Self::merged_args(&args) {
+            Ok(merged) => match Self::command().try_get_matches_from(&merged) {
+                Ok(matches) => Self::from_arg_matches(&matches)?.into_config(),
+                Err(e) => e.exit(),
+            },
+            Err(Ok(e)) => e.exit(),
+            Err(Err(e)) => Err(e),
+        }
     }
 
-    /// Merges the config file under the flags and validates the result.
-    pub fn into_config(mut self, matches: &ArgMatches) -> eyre::Result<NodeConfig> {
-        if let Some(path) = &self.config {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| eyre::eyre!("config file {}: {e}", path.display()))?;
-            let file: FileConfig = toml::from_str(&text)
-                .map_err(|e| eyre::eyre!("config file {}: {e}", path.display()))?;
-            if !from_cli(matches, "dev")
-                && let Some(dev) = file.dev
-            {
-                self.dev = dev;
-            }
-            if !from_cli(matches, "datadir") && file.datadir.is_some() {
-                self.datadir = file.datadir;
-            }
-            if !from_cli(matches, "chain") && file.chain.is_some() {
-                self.chain = file.chain;
-            }
-            if !from_cli(matches, "block_time")
-                && let Some(bt) = file.block_time
-            {
-                self.block_time =
-                    Some(parse_duration(&bt).map_err(|e| eyre::eyre!("config file: {e}"))?);
-            }
-            if !from_cli(matches, "gas_limit") && file.gas_limit.is_some() {
-                self.gas_limit = file.gas_limit;
-            }
-            if let Some(http) = file.http {
-                if !from_cli(matches, "addr")
-                    && let Some(addr) = http.addr
-                {
-                    self.http.addr = addr;
-                }
-                if !from_cli(matches, "port")
-                    && let Some(port) = http.port
-                {
-                    self.http.port = port;
-                }
-            }
-            let int = |t: &Option<toml::Table>, key: &str| {
-                t.as_ref().and_then(|t| t.get(key)).and_then(|v| v.as_integer())
-            };
-            if !from_cli(matches, "max_txs")
-                && let Some(v) = int(&file.txpool, "max-txs")
-            {
-                self.txpool.max_txs = usize::try_from(v)?;
-            }
-            if !from_cli(matches, "max_per_sender")
-                && let Some(v) = int(&file.txpool, "max-per-sender")
-            {
-                self.txpool.max_per_sender = usize::try_from(v)?;
-            }
-            if !from_cli(matches, "gas_cap")
-                && let Some(v) = int(&file.rpc, "gas-cap")
-            {
-                self.rpc.gas_cap = u64::try_from(v)?;
-            }
-            if !from_cli(matches, "max_batch_size")
-                && let Some(v) = int(&file.rpc, "max-batch-size")
-            {
-                self.rpc.max_batch_size = u32::try_from(v)?;
-            }
-        }
+    /// [`Self::load`] over `args` (the program name first), returning every failure.
+    pub fn load_from(args: impl IntoIterator<Item = String>) -> eyre::Result<NodeConfig> {
+        let args: Vec<String> = args.into_iter().collect();
+        let merged = Self::merged_args(&args).map_err(|e| match e {
+            Ok(clap) => eyre::eyre!("{clap}"),
+            Err(e) => e,
+        })?;
+        let matches = Self::command().try_get_matches_from(&merged)?;
+        Self::from_arg_matches(&matches)?.into_config()
+    }
+
+    /// `args` with the `--config` file's settings put in front as flags.
+    fn merged_args(args: &[String]) -> Result<Vec<String>, Result<clap::Error, eyre::Report>> {
+        // Lenient: a flag whose required partner sits in the file must not fail this pass.
+        let matches = Self::command().ignore_errors(true).try_get_matches_from(args).map_err(Ok)?;
+        let config = matches.get_one::<PathBuf>("config").cloned();
+        let Some(path) = config else { return Ok(args.to_vec()) };
+        let from_file = file_args(&path, &matches).map_err(Err)?;
+        let mut merged: Vec<String> = args.iter().take(1).cloned().collect();
+        merged.extend(from_file);
+        merged.extend(args.iter().skip(1).cloned());
+        Ok(merged)
+    }
+
+    /// Validates the settings into a [`NodeConfig`].
+    pub fn into_config(self) -> eyre::Result<NodeConfig> {
         if !self.dev && self.chain.is_none() {
             eyre::bail!("--chain <genesis.json> is required without --dev");
         }
@@ -395,6 +399,7 @@ impl Cli {
                 ..EthConfig::default()
             }),
             log_json: self.log_json,
+            status_batcher_rpc: self.status_batcher_rpc,
         })
     }
 }
@@ -404,8 +409,7 @@ mod tests {
     use super::*;
 
     fn parse(args: &[&str]) -> eyre::Result<NodeConfig> {
-        let matches = Cli::command().try_get_matches_from(args)?;
-        Cli::from_arg_matches(&matches)?.into_config(&matches)
+        Cli::load_from(args.iter().map(|a| a.to_string()))
     }
 
     #[test]
@@ -444,5 +448,73 @@ mod tests {
         assert_eq!(cfg.http_port, 1234);
         std::fs::write(&path, "nonsense = 1\n").expect("write");
         assert!(parse(&["ol-node", "--config", p]).is_err());
+    }
+
+    /// The example files in `deploy/config/` name only real flags with values their parsers
+    /// take, and the sequencer's names every flag (it is the documented reference).
+    #[test]
+    fn the_example_config_files_are_valid() {
+        let deploy = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/config");
+        for name in ["sequencer.toml", "follower.toml"] {
+            let path = deploy.join(name);
+            let matches = Cli::command().try_get_matches_from(["ol-node"]).expect("no flags");
+            let args = file_args(&path, &matches).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let mut argv = vec!["ol-node".to_string()];
+            argv.extend(args.iter().cloned());
+            Cli::command().try_get_matches_from(&argv).unwrap_or_else(|e| panic!("{name}: {e}"));
+            if name == "sequencer.toml" {
+                let given: Vec<&str> = args
+                    .iter()
+                    .map(|a| a.trim_start_matches("--").split('=').next().unwrap_or_default())
+                    .collect();
+                let text = std::fs::read_to_string(&path).expect("read");
+                for arg in Cli::command().get_arguments() {
+                    let Some(long) = arg.get_long() else { continue };
+                    if long == "config" {
+                        continue;
+                    }
+                    // Switches set to false produce no argument; they must still be written.
+                    let leaf = long.rsplit('.').next().unwrap_or(long);
+                    assert!(
+                        given.contains(&long) || text.contains(&format!("{leaf} = ")),
+                        "{name} does not document --{long}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_flag_has_its_file_setting() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("node.toml");
+        let p = path.to_str().expect("utf8 path");
+        let write = |text: &str| std::fs::write(&path, text).expect("write");
+        // Dotted keys and tables, switches, and the flags only a file used to lack.
+        write(
+            "dev = true\n\"ws.port\" = 8600\n[log]\njson = true\n[txpool]\nallow-unprotected = true\n\
+             lifetime = \"60s\"\n[rpc]\nmax-logs = 5\n[status]\nbatcher-rpc = \"http://127.0.0.1:8548\"\n",
+        );
+        let cfg = parse(&["ol-node", "--config", p]).expect("file config");
+        assert_eq!(cfg.ws_port, Some(8600));
+        assert!(cfg.log_json && cfg.allow_unprotected);
+        assert_eq!(cfg.pool.queued_lifetime, Duration::from_secs(60));
+        assert_eq!(cfg.rpc.eth.max_logs, 5);
+        assert_eq!(cfg.status_batcher_rpc.as_deref(), Some("http://127.0.0.1:8548"));
+        // A flag's partner may come from the file: --l1.rpc needs --rollup.config.
+        write(
+            "datadir = \"/nonexistent\"\nchain = \"g.json\"\n[rollup]\nconfig = \"/nonexistent/rollup.json\"\n",
+        );
+        let err = parse(&["ol-node", "--config", p, "--l1.rpc", "http://127.0.0.1:1"])
+            .expect_err("the rollup config file is missing");
+        assert!(err.to_string().contains("/nonexistent/rollup.json"), "{err}");
+        // Values get the flags' own checks, and a wrong type is named.
+        write("block-time = \"1h\"\n");
+        assert!(parse(&["ol-node", "--dev", "--config", p]).is_err());
+        write("[http]\nport = \"x\"\n");
+        assert!(parse(&["ol-node", "--dev", "--config", p]).is_err());
+        write("dev = 1\n");
+        let err = parse(&["ol-node", "--config", p]).expect_err("dev is a switch");
+        assert!(err.to_string().contains("wrong type"), "{err}");
     }
 }

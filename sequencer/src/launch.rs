@@ -8,6 +8,7 @@ use crate::{
     miner,
     node::{Chain, ChainOptions},
     rpc,
+    status::StatusBoard,
     store::Store,
 };
 use jsonrpsee::server::ServerHandle;
@@ -59,8 +60,8 @@ pub async fn launch(config: NodeConfig) -> eyre::Result<RunningNode> {
         max_tx_bytes: config.max_tx_bytes,
         allow_unprotected: config.allow_unprotected,
         dev: config.dev,
-        // The miner sequences on the watcher; a follower has no miner.
-        l1: watcher.clone().filter(|_| !follow),
+        // The miner sequences on it; a follower has no miner and reads it for its status.
+        l1: watcher.clone(),
         follower: follow,
     };
     // Events count from the start; `GET /metrics` renders them.
@@ -90,19 +91,21 @@ pub async fn launch(config: NodeConfig) -> eyre::Result<RunningNode> {
     let greeting_keys = keys.clone();
     rpc_config.eth.accounts = keys.iter().map(|k| k.address()).collect();
     let module = rpc::module(chain.clone(), &rpc_config, keys)?;
+    let board =
+        StatusBoard::start(chain.clone(), config.status_batcher_rpc.clone(), cancel.clone())
+            .await?;
     let (http_addr, http) = rpc::serve(
         SocketAddr::new(config.http_addr, config.http_port),
         module.clone(),
         &rpc_config,
-        chain.clone(),
+        board.clone(),
     )
     .await?;
     let mut servers = vec![http];
     let mut ws_addr = None;
     if let Some(port) = config.ws_port.filter(|p| *p != config.http_port) {
         let (addr, ws) =
-            rpc::serve(SocketAddr::new(config.http_addr, port), module, &rpc_config, chain.clone())
-                .await?;
+            rpc::serve(SocketAddr::new(config.http_addr, port), module, &rpc_config, board).await?;
         ws_addr = Some(addr);
         servers.push(ws);
     }

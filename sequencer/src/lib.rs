@@ -23,4 +23,5 @@ pub mod miner;
 pub mod node;
 pub mod rpc;
 pub mod state;
+pub mod status;
 pub mod store;

@@ -81,7 +81,7 @@ pub struct ChainOptions {
     pub allow_unprotected: bool,
     /// Dev mode (dev-only RPC, fixed L1 origin).
     pub dev: bool,
-    /// The L1 to follow (origins, deposits); `None`: the fixed dev origin.
+    /// The L1 to follow (origins, deposits; a follower's status); `None`: the fixed dev origin.
     pub l1: Option<Arc<crate::l1::L1Watcher>>,
     /// Derives the chain from L1 (`--follow-l1`) instead of sequencing: takes no transactions.
     pub follower: bool,

@@ -175,7 +175,12 @@ impl Deriver {
                 _ = ticker.tick() => {}
             }
             loop {
-                match self.step().await {
+                let stepped = self.step().await;
+                // Read back after restarts too: a pipeline reset is a step behind L1.
+                if let Some(read) = self.next_l1.checked_sub(1) {
+                    self.watcher.sync.derived(read);
+                }
+                match stepped {
                     Ok(true) if !cancel.is_cancelled() => continue,
                     Ok(_) => break,
                     Err(StepError::L1(e)) => {

@@ -55,6 +55,11 @@ impl L1Client {
         })
     }
 
+    /// The balance of `address` at the L1 head, in wei.
+    pub async fn balance(&self, address: Address) -> Result<alloy_primitives::U256, L1Error> {
+        self.provider.get_balance(address).await.map_err(rpc)
+    }
+
     /// The newest finalized block number (`None` before L1 finalizes anything).
     pub async fn finalized_number(&self) -> Result<Option<u64>, L1Error> {
         let block =

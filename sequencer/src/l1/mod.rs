@@ -23,8 +23,15 @@ pub use fetch::{InboxPayload, L1Client};
 
 use alloy_primitives::B256;
 use ol_protocol::RollupConfig;
-use parking_lot::RwLock;
-use std::{collections::BTreeMap, sync::Arc, time::Duration};
+use parking_lot::{Mutex, RwLock};
+use std::{
+    collections::BTreeMap,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
@@ -66,18 +73,109 @@ pub struct PollOutcome {
     pub tip: Option<u64>,
 }
 
+/// L1 blocks derivation may trail the confirmed tip by and still count as in sync: one poll
+/// of the deriver can see a few new blocks before it reads them.
+const SYNC_SLACK: u64 = 8;
+
+/// How the node stands with its L1, for `GET /health` and the status page: written by the
+/// watcher (reachability, head) and the deriver (how far it read), read at request time.
+#[derive(Debug, Default)]
+pub struct L1Sync {
+    /// L1 head number at the last successful poll.
+    head: AtomicU64,
+    /// Unix milliseconds of the last successful poll; 0 before the first.
+    ok_at_ms: AtomicU64,
+    /// One past the newest L1 block derivation has read; 0 before the first.
+    derived_next: AtomicU64,
+    /// Poll interval in milliseconds: the age after which L1 counts as unreachable scales with it.
+    interval_ms: AtomicU64,
+    /// The last poll error, cleared by a successful poll.
+    error: Mutex<Option<String>>,
+}
+
+/// A reading of [`L1Sync`] with the window's tip.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct L1SyncStatus {
+    /// A poll succeeded recently (three intervals and ten seconds).
+    pub reachable: bool,
+    /// Derivation has read L1 up to a few blocks below the confirmed tip.
+    pub in_sync: bool,
+    /// L1 head number at the last successful poll.
+    pub head: u64,
+    /// The newest L1 block the sequencer may adopt (head minus the confirmation depth).
+    pub confirmed: Option<u64>,
+    /// The newest L1 block derivation has read.
+    pub derived: Option<u64>,
+    /// Milliseconds since the last successful poll.
+    pub last_poll_age_ms: Option<u64>,
+    /// Why the last poll failed, if it did.
+    pub error: Option<String>,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+impl L1Sync {
+    fn poll_ok(&self, head: u64) {
+        self.head.store(head, Ordering::Relaxed);
+        self.ok_at_ms.store(now_ms(), Ordering::Relaxed);
+        *self.error.lock() = None;
+    }
+
+    fn poll_failed(&self, error: &L1Error) {
+        *self.error.lock() = Some(error.to_string());
+    }
+
+    /// Derivation has read every L1 block up to `number`.
+    pub fn derived(&self, number: u64) {
+        self.derived_next.store(number.saturating_add(1), Ordering::Relaxed);
+    }
+}
+
 /// See the module doc.
 #[derive(Debug)]
 pub struct L1Watcher {
     rollup: Arc<RollupConfig>,
     client: L1Client,
     window: RwLock<BTreeMap<u64, Arc<L1Block>>>,
+    /// Reachability and progress, see [`L1Sync`].
+    pub sync: L1Sync,
 }
 
 impl L1Watcher {
     /// A watcher of `client` for `rollup`, with an empty window.
     pub fn new(rollup: Arc<RollupConfig>, client: L1Client) -> Self {
-        Self { rollup, client, window: RwLock::new(BTreeMap::new()) }
+        Self { rollup, client, window: RwLock::new(BTreeMap::new()), sync: L1Sync::default() }
+    }
+
+    /// Where the node stands with L1 now.
+    pub fn sync_status(&self) -> L1SyncStatus {
+        let sync = &self.sync;
+        let ok_at = sync.ok_at_ms.load(Ordering::Relaxed);
+        let age = (ok_at > 0).then(|| now_ms().saturating_sub(ok_at));
+        let stale_after = 3 * sync.interval_ms.load(Ordering::Relaxed).max(1_000) + 10_000;
+        let confirmed = self.tip().map(|t| t.id.number);
+        let derived = sync.derived_next.load(Ordering::Relaxed).checked_sub(1);
+        let in_sync = match (confirmed, derived) {
+            (Some(tip), Some(read)) => tip.saturating_sub(read) <= SYNC_SLACK,
+            _ => false,
+        };
+        L1SyncStatus {
+            reachable: age.is_some_and(|a| a <= stale_after),
+            in_sync,
+            head: sync.head.load(Ordering::Relaxed),
+            confirmed,
+            derived,
+            last_poll_age_ms: age,
+            error: sync.error.lock().clone(),
+        }
+    }
+
+    /// The client the watcher reads L1 with (shared by the status page's balance reads).
+    pub fn client(&self) -> &L1Client {
+        &self.client
     }
 
     /// The rollup configuration.
@@ -104,6 +202,7 @@ impl L1Watcher {
     /// Follows L1 until `cancel` fires, polling every `interval`. Errors are logged and retried:
     /// L1 being unreachable stalls the epoch, not the node.
     pub async fn run(self: Arc<Self>, interval: Duration, cancel: CancellationToken) {
+        self.sync.interval_ms.store(interval.as_millis() as u64, Ordering::Relaxed);
         let mut ticker = tokio::time::interval(interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -118,11 +217,13 @@ impl L1Watcher {
                     }
                     Ok(_) => break,
                     Err(e @ L1Error::GenesisMismatch { .. }) => {
+                        self.sync.poll_failed(&e);
                         // Nothing will fix this but another endpoint or config.
                         warn!(target: "l1", error = %e, "L1 does not hold this rollup's genesis");
                         break;
                     }
                     Err(e) => {
+                        self.sync.poll_failed(&e);
                         warn!(target: "l1", error = %e, "L1 poll failed; retrying");
                         break;
                     }
@@ -139,6 +240,7 @@ impl L1Watcher {
         let target = head.saturating_sub(self.rollup.confirmation_depth);
         let genesis = self.rollup.genesis.l1;
         if target < genesis.number {
+            self.sync.poll_ok(head);
             return Ok(outcome);
         }
         // Reorg check: walk back from the tip until the stored hash is still on L1.
@@ -191,6 +293,7 @@ impl L1Watcher {
             outcome.added += 1;
         }
         outcome.tip = self.tip().map(|t| t.id.number);
+        self.sync.poll_ok(head);
         Ok(outcome)
     }
 }

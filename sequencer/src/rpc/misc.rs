@@ -1,9 +1,9 @@
-//! `net_`, `web3_` and the `ol_health` method behind `GET /health`.
+//! `net_`, `web3_` and the `ol_health` method (the same readiness as `GET /health`).
 
 use crate::node::Chain;
+use crate::status::Health;
 use alloy_primitives::{B256, Bytes, keccak256};
 use jsonrpsee::{core::RpcResult, proc_macros::rpc};
-use serde::Serialize;
 use std::sync::Arc;
 
 /// `net_` methods.
@@ -31,22 +31,10 @@ pub trait Web3Rpc {
     async fn sha3(&self, input: Bytes) -> RpcResult<B256>;
 }
 
-/// Node health as served on `GET /health`.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Health {
-    /// Always "ok" when the node answers.
-    pub status: &'static str,
-    /// Head block number.
-    pub head: u64,
-    /// Transactions in the pool.
-    pub pooled: usize,
-}
-
 /// `ol_` operational methods.
 #[rpc(server, namespace = "ol")]
 pub trait OlRpc {
-    /// Liveness and head.
+    /// Readiness, heads and the L1 connection: what `GET /health` answers.
     #[method(name = "health")]
     async fn health(&self) -> RpcResult<Health>;
 }
@@ -93,6 +81,6 @@ impl Web3RpcServer for MiscApi {
 #[jsonrpsee::core::async_trait]
 impl OlRpcServer for MiscApi {
     async fn health(&self) -> RpcResult<Health> {
-        Ok(Health { status: "ok", head: self.chain.head().number, pooled: self.chain.pool.len() })
+        Ok(crate::status::health(&self.chain))
     }
 }

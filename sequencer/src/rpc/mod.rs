@@ -17,10 +17,7 @@ use eth::{EthApi, EthConfig, EthRpcServer};
 use filters::EthFilterRpcServer;
 use jsonrpsee::{
     RpcModule,
-    server::{
-        BatchRequestConfig, Server, ServerConfig, ServerHandle,
-        middleware::http::ProxyGetRequestLayer,
-    },
+    server::{BatchRequestConfig, Server, ServerConfig, ServerHandle},
 };
 use misc::{MiscApi, NetRpcServer, OlRpcServer, Web3RpcServer};
 use pubsub::EthPubSubServer;
@@ -138,7 +135,7 @@ pub async fn serve(
     addr: SocketAddr,
     module: RpcModule<()>,
     config: &RpcConfig,
-    chain: Arc<Chain>,
+    board: Arc<crate::status::StatusBoard>,
 ) -> eyre::Result<(SocketAddr, ServerHandle)> {
     let server_config = ServerConfig::builder()
         .max_request_body_size(config.max_request_bytes)
@@ -150,10 +147,8 @@ pub async fn serve(
         .set_id_provider(HexIdProvider::new())
         .build();
     let cors = CorsLayer::new().allow_origin(Any).allow_headers(Any).allow_methods(Any);
-    let middleware = tower::ServiceBuilder::new()
-        .layer(cors)
-        .layer(ProxyGetRequestLayer::new([("/health", "ol_health")])?)
-        .layer(routes::RoutesLayer::new(chain));
+    let middleware =
+        tower::ServiceBuilder::new().layer(cors).layer(routes::RoutesLayer::new(board));
     let methods: Arc<std::collections::HashSet<&'static str>> =
         Arc::new(module.method_names().collect());
     let timed = jsonrpsee::server::middleware::rpc::RpcServiceBuilder::new()

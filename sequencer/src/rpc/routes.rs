@@ -1,7 +1,8 @@
-//! Plain HTTP beside the JSON-RPC on the same port: `GET /metrics` (Prometheus text), and the
-//! timing of every JSON-RPC call by method.
+//! Plain HTTP beside the JSON-RPC on the same port: `GET /` (the status page, see `status`),
+//! `GET /status`, `GET /health`, `GET /metrics` (Prometheus text), and the timing of every
+//! JSON-RPC call by method.
 
-use crate::{metrics, node::Chain};
+use crate::{metrics, status::StatusBoard};
 use jsonrpsee::{
     core::middleware::{Batch, Notification, RpcServiceT},
     server::{HttpBody, HttpRequest, HttpResponse},
@@ -17,16 +18,17 @@ use std::{
 };
 use tower::{Layer, Service};
 
-/// Answers `GET /metrics` itself and passes everything else on.
+/// Answers the plain `GET` routes itself and passes everything else on (JSON-RPC over POST,
+/// and WebSocket upgrades, which are `GET /` too).
 #[derive(Clone)]
 pub struct RoutesLayer {
-    chain: Arc<Chain>,
+    board: Arc<StatusBoard>,
 }
 
 impl RoutesLayer {
-    /// Routes reading `chain`.
-    pub fn new(chain: Arc<Chain>) -> Self {
-        Self { chain }
+    /// Routes reading `board` (and its chain).
+    pub fn new(board: Arc<StatusBoard>) -> Self {
+        Self { board }
     }
 }
 
@@ -40,7 +42,7 @@ impl<S> Layer<S> for RoutesLayer {
     type Service = Routes<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        Routes { inner, chain: self.chain.clone() }
+        Routes { inner, board: self.board.clone() }
     }
 }
 
@@ -48,7 +50,7 @@ impl<S> Layer<S> for RoutesLayer {
 #[derive(Clone)]
 pub struct Routes<S> {
     inner: S,
-    chain: Arc<Chain>,
+    board: Arc<StatusBoard>,
 }
 
 impl<S> std::fmt::Debug for Routes<S> {
@@ -74,17 +76,65 @@ where
     }
 
     fn call(&mut self, req: HttpRequest) -> Self::Future {
-        if req.method() == hyper::Method::GET && req.uri().path() == "/metrics" {
-            let text = metrics::render(&self.chain);
-            let response = hyper::Response::builder()
-                .header("content-type", "text/plain; version=0.0.4; charset=utf-8")
-                .body(HttpBody::from(text))
-                .map_err(|e| e.into());
-            return Box::pin(async move { response });
+        let upgrade = req.headers().contains_key(hyper::header::UPGRADE);
+        if req.method() == hyper::Method::GET && !upgrade {
+            let board = self.board.clone();
+            match req.uri().path() {
+                "/" => return reply(200, "text/html; charset=utf-8", crate::status::PAGE.into()),
+                "/metrics" => {
+                    let text = metrics::render(board.chain());
+                    return reply(200, "text/plain; version=0.0.4; charset=utf-8", text);
+                }
+                "/health" => {
+                    let health = crate::status::health(board.chain());
+                    let code = if health.ready { 200 } else { 503 };
+                    return reply(code, JSON, json_text(&health));
+                }
+                "/status" => {
+                    return Box::pin(async move {
+                        let (code, body) = match board.snapshot().await {
+                            Ok(value) => (200, value.to_string()),
+                            Err(e) => {
+                                (500, serde_json::json!({"error": e.to_string()}).to_string())
+                            }
+                        };
+                        response(code, JSON, body)
+                    });
+                }
+                _ => {}
+            }
         }
         let fut = self.inner.call(req);
         Box::pin(async move { fut.await.map_err(Into::into) })
     }
+}
+
+const JSON: &str = "application/json";
+
+fn json_text(value: &impl serde::Serialize) -> String {
+    serde_json::to_string(value).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+}
+
+fn response(
+    code: u16,
+    content_type: &str,
+    body: String,
+) -> Result<HttpResponse, jsonrpsee::core::BoxError> {
+    hyper::Response::builder()
+        .status(code)
+        .header("content-type", content_type)
+        .header("cache-control", "no-store")
+        .body(HttpBody::from(body))
+        .map_err(|e| e.into())
+}
+
+fn reply(
+    code: u16,
+    content_type: &str,
+    body: String,
+) -> BoxFuture<Result<HttpResponse, jsonrpsee::core::BoxError>> {
+    let r = response(code, content_type, body);
+    Box::pin(async move { r })
 }
 
 /// Times each JSON-RPC call into [`metrics::RPC_DURATION`], labelled by method when the method

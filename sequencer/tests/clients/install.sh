@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the real-client test dependencies exactly as pinned:
 #   - ethers and viem from npm into ./node_modules (npm ci, from package-lock.json);
-#   - web3.py and eth-account from PyPI (requirements.txt) into the current python3.
+#   - web3.py and eth-account from PyPI (requirements.txt) into the current python3;
+#   - Debian's chromium (apt-get), which playwright-core drives for the status-page test.
 # Idempotent: does nothing when both are already installed at the pinned versions.
 # Safe to run concurrently (test processes): installs are serialised with flock.
 set -euo pipefail
@@ -30,7 +31,25 @@ want_stamp() {
 npm_up_to_date() {
   [[ -f "$STAMP" ]] || return 1
   [[ "$(cat "$STAMP")" == "$(want_stamp)" ]] || return 1
-  [[ -f node_modules/ethers/package.json && -f node_modules/viem/package.json ]]
+  [[ -f node_modules/ethers/package.json && -f node_modules/viem/package.json ]] &&
+    [[ -f node_modules/playwright-core/package.json ]]
+}
+
+# The browser of the status-page test: Debian's package (playwright's own download needs the
+# internet). apt-get needs root; sudo is used when present and needed.
+install_chromium() {
+  [[ -x /usr/bin/chromium ]] && return 0
+  local sudo=""
+  if [[ "$(id -u)" != 0 ]]; then
+    command -v sudo >/dev/null 2>&1 || {
+      echo "clients/install.sh: chromium is missing and installing it needs root (apt-get install chromium)" >&2
+      exit 1
+    }
+    sudo="sudo -n"
+  fi
+  echo "clients/install.sh: apt-get install chromium" >&2
+  $sudo apt-get update -q >&2
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends chromium >&2
 }
 
 # Exit status 0 when every `name==version` line of requirements.txt is installed.
@@ -54,7 +73,7 @@ EOF
 
 install() {
   if ! npm_up_to_date; then
-    echo "clients/install.sh: npm ci (ethers, viem)" >&2
+    echo "clients/install.sh: npm ci (ethers, viem, ws, playwright-core)" >&2
     npm ci --no-audit --no-fund --loglevel=error >&2
     want_stamp >"$STAMP"
   fi
@@ -66,9 +85,11 @@ install() {
       exit 1
     }
   fi
+  install_chromium
   # Fail here, with the import error, rather than in the middle of a test.
   python3 -c 'import web3, eth_account, eth_abi' >&2
-  node -e 'require.resolve("ethers"); require.resolve("viem")' >&2
+  node -e 'require.resolve("ethers"); require.resolve("viem"); require.resolve("ws"); require.resolve("playwright-core")' >&2
+  /usr/bin/chromium --version >&2
 }
 
 if command -v flock >/dev/null 2>&1; then

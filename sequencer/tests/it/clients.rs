@@ -65,7 +65,7 @@ fn run_with_timeout(cmd: &mut Command, timeout: Duration) -> (bool, String, Stri
 }
 
 /// Runs `install.sh` once per process; every test fails with its output if it failed.
-fn install() {
+pub(crate) fn install() {
     static INSTALLED: OnceLock<Result<(), String>> = OnceLock::new();
     let result = INSTALLED.get_or_init(|| {
         let script = clients_dir().join("install.sh");
@@ -83,11 +83,16 @@ fn install() {
 
 /// Starts a fresh node and runs `program script <url>`, panicking with the output on failure.
 fn run_client(program: &str, script: &str) {
+    run_client_with(program, script, &[], &[]);
+}
+
+/// [`run_client`] with extra node flags and extra script arguments after the URL.
+fn run_client_with(program: &str, script: &str, node_args: &[&str], script_args: &[&str]) {
     install();
-    let (node, _dir) = TestNode::fresh(&[]);
+    let (node, _dir) = TestNode::fresh(node_args);
     let path = clients_dir().join(script);
     let (ok, out, err) = run_with_timeout(
-        Command::new(program).arg(&path).arg(&node.url).current_dir(workspace()),
+        Command::new(program).arg(&path).arg(&node.url).args(script_args).current_dir(workspace()),
         SCRIPT_TIMEOUT,
     );
     assert!(
@@ -116,6 +121,17 @@ fn web3py_transfer_erc20_and_revert() {
 #[test]
 fn metrics_parse_as_prometheus_text_and_count_blocks_and_calls() {
     run_client("python3", "metrics_test.py");
+}
+
+/// The status page in headless Chromium; the screenshot stays in `target/test-artifacts/`.
+#[test]
+fn status_page_in_chromium_shows_heads_transactions_datanets_and_adds_the_network() {
+    let shot = workspace().join("target/test-artifacts/status-page.png");
+    let _ = std::fs::remove_file(&shot);
+    let shot = shot.to_string_lossy().into_owned();
+    run_client_with("node", "status_page.mjs", &["--block-time", "500ms"], &[&shot]);
+    let png = std::fs::read(&shot).expect("the screenshot was written");
+    assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "a real PNG, {} bytes", png.len());
 }
 
 #[test]

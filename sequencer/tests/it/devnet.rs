@@ -8,7 +8,7 @@
 
 use crate::{
     batcher::tag_number,
-    harness::{KEY0, foundry, run, workspace},
+    harness::{KEY0, foundry, http_get, run, workspace},
     l1::{cast, head, wait_for},
 };
 use serde_json::Value;
@@ -144,6 +144,47 @@ fn the_devnet_comes_up_in_one_command_posts_batches_and_stops_on_ctrl_c() {
     });
     let log = std::fs::read_to_string(dir.path().join("logs/batcher.log")).expect("batcher log");
     assert!(log.contains("channel confirmed on L1"), "{log}");
+
+    // The operator's view: ready, in sync with L1, the batcher's figures on the status JSON,
+    // and the batcher's metrics (op-batcher's names) moved by what it posted.
+    let (code, body) = http_get(&format!("{l2}/health"));
+    let health: Value = serde_json::from_str(&body).expect("health json");
+    assert_eq!(code, 200, "{health}");
+    assert_eq!(health["ready"], true, "{health}");
+    assert_eq!(health["role"], "sequencer", "{health}");
+    assert_eq!(health["l1"]["inSync"], true, "{health}");
+    let batcher_posted = || {
+        let (code, body) = http_get(&format!("{l2}/status"));
+        assert_eq!(code, 200, "{body}");
+        let status: Value = serde_json::from_str(&body).expect("status json");
+        status["batcher"].clone()
+    };
+    wait_for("the batcher's figures on /status", Duration::from_secs(20), || {
+        batcher_posted()["status"]["postedTransactions"].as_u64().is_some_and(|n| n >= 1)
+    });
+    let batcher = batcher_posted();
+    assert_eq!(batcher["address"], "0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc", "{batcher}");
+    let balance = batcher["balanceWei"].as_str().expect("balance");
+    assert!(balance.starts_with("0x") && balance != "0x0", "{batcher}");
+    assert_ne!(batcher["status"]["feesSpentWei"], "0", "{batcher}");
+    let (page_code, page) = http_get(&format!("{l2}/"));
+    assert!(page_code == 200 && page.contains("Add to MetaMask"), "status page: {page_code}");
+    crate::clients::install();
+    let batcher_metrics = format!("{}/metrics", facts["batcher_rpc"].as_str().expect("batcher"));
+    let script = workspace().join("sequencer/tests/clients/prom_check.py");
+    let (ok, out, err) = run(Command::new("python3").arg(script).arg(&batcher_metrics).args([
+        "op_batcher_default_up>=1",
+        "op_batcher_default_batcher_tx_total{stage=\"submitted\"}>=1",
+        "op_batcher_default_batcher_tx_total{stage=\"success\"}>=1",
+        "op_batcher_default_channel_compr_ratio_count>=1",
+        "op_batcher_default_input_bytes_total>=1",
+        "op_batcher_default_output_bytes_total>=1",
+        "op_batcher_default_pending_blocks_bytes_current",
+        "op_batcher_default_pending_txs",
+        "op_batcher_default_tx_fee_gwei_total>=0.000000001",
+        &format!("op_batcher_default_refs_number{{layer=\"l2\",type=\"posted\"}}>={block}"),
+    ]));
+    assert!(ok, "batcher metrics:\n{out}\n{err}");
 
     // Ctrl-C stops every component.
     let components = devnet.components();

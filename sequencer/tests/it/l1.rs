@@ -230,3 +230,35 @@ fn a_killed_sequencer_resumes_its_epochs_without_minting_twice() {
         assert_eq!(l1_hash(&l1.url, n), hash, "L2 block {number}'s origin is canonical");
     }
 }
+
+/// `GET /health` is readiness: 200 once derivation has read L1 to near its tip, 503 with the
+/// reason once L1 stops answering, while the node keeps serving JSON-RPC.
+#[test]
+fn health_is_ready_when_in_sync_and_503_when_l1_is_gone() {
+    let mut l1 = L1Devnet::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let node = start_node(&l1, &dir.path().join("node"));
+    let health = || {
+        let (code, body) = crate::harness::http_get(&format!("{}/health", node.url));
+        (code, serde_json::from_str::<Value>(&body).expect("health json"))
+    };
+    wait_for("the node to be ready", Duration::from_secs(30), || health().0 == 200);
+    let (_, ready) = health();
+    assert_eq!(ready["status"], "ok", "{ready}");
+    assert_eq!(ready["role"], "sequencer", "{ready}");
+    assert_eq!(ready["l1"]["reachable"], true, "{ready}");
+    assert_eq!(ready["l1"]["inSync"], true, "{ready}");
+    assert!(ready["l1"]["head"].as_u64().is_some_and(|h| h > 0), "{ready}");
+    let rpc_health: Value =
+        serde_json::from_str(&cast(&["rpc", "--rpc-url", &node.url, "ol_health"])).expect("json");
+    assert_eq!(rpc_health["ready"], true, "ol_health says the same: {rpc_health}");
+
+    l1.stop_anvil();
+    // Unreachable after three poll intervals and ten seconds without an answer.
+    wait_for("503 once L1 is gone", Duration::from_secs(40), || health().0 == 503);
+    let (_, gone) = health();
+    assert_eq!(gone["status"], "l1-unreachable", "{gone}");
+    assert_eq!(gone["ready"], false, "{gone}");
+    assert!(gone["l1"]["error"].as_str().is_some_and(|e| !e.is_empty()), "{gone}");
+    let _ = head(&node.url);
+}

@@ -200,6 +200,14 @@ impl L1Devnet {
     }
 }
 
+impl L1Devnet {
+    /// Kills anvil: L1 goes away under whatever follows it.
+    pub fn stop_anvil(&mut self) {
+        let _ = self.anvil.kill();
+        let _ = self.anvil.wait();
+    }
+}
+
 impl Drop for L1Devnet {
     fn drop(&mut self) {
         let _ = self.anvil.kill();
