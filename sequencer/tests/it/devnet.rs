@@ -2,9 +2,9 @@
 //! the genesis, the sequencer and the batcher, writes `devnet.json`, stops everything on SIGINT
 //! and starts again on the same directory.
 //!
-//! It runs from this checkout with the binaries the tests use (`OL_DEVNET_BIN`): a clean-clone
-//! run of the script would build in release mode for minutes (CI runs the test command on a
-//! clean clone, which exercises the install path).
+//! It runs the script of a fresh `git clone` of this checkout in a temporary directory (so the
+//! committed script, installing Foundry and compiling the contracts itself), with the binaries
+//! the tests use (`OL_DEVNET_BIN`): building them in release mode would take minutes more.
 
 use crate::{
     batcher::tag_number,
@@ -29,10 +29,10 @@ struct Devnet {
 }
 
 impl Devnet {
-    fn start(dir: &Path, ports: [u16; 4], fresh: bool) -> Self {
+    fn start(clone: &Path, dir: &Path, ports: [u16; 4], fresh: bool) -> Self {
         let bin = Path::new(env!("CARGO_BIN_EXE_ol-node")).parent().expect("bin dir");
         let mut cmd = Command::new("bash");
-        cmd.arg(workspace().join("deploy/devnet.sh")).arg("--dir").arg(dir);
+        cmd.arg(clone.join("deploy/devnet.sh")).arg("--dir").arg(dir);
         if fresh {
             cmd.arg("--fresh");
         }
@@ -100,8 +100,15 @@ fn the_devnet_comes_up_in_one_command_posts_batches_and_stops_on_ctrl_c() {
     // Foundry is what the script installs first; make sure it is there for cast below.
     assert!(foundry("cast").exists());
     let dir = tempfile::tempdir().expect("tempdir");
+    let clone = tempfile::tempdir().expect("tempdir");
+    let (ok, out, err) = run(Command::new("git")
+        .args(["clone", "--quiet"])
+        .arg(workspace())
+        .arg(clone.path().join("repo")));
+    assert!(ok, "git clone of the checkout:\n{out}\n{err}");
+    let clone = clone.path().join("repo");
     let ports = [free_port(), free_port(), free_port(), free_port()];
-    let devnet = Devnet::start(dir.path(), ports, true);
+    let devnet = Devnet::start(&clone, dir.path(), ports, true);
     let facts_path = dir.path().join("devnet.json");
     wait_for("devnet.json", Duration::from_secs(180), || facts_path.exists());
     let facts: Value =
@@ -196,7 +203,7 @@ fn the_devnet_comes_up_in_one_command_posts_batches_and_stops_on_ctrl_c() {
     }
 
     // A second start reuses the directory: the same contracts and the chain goes on.
-    let devnet = Devnet::start(dir.path(), ports, false);
+    let devnet = Devnet::start(&clone, dir.path(), ports, false);
     wait_for("the L2 RPC again", Duration::from_secs(120), || {
         run(Command::new(foundry("cast")).args(["block-number", "--rpc-url", &l2])).0
     });
