@@ -20,7 +20,10 @@ import {IVerifier} from "./IVerifier.sol";
 ///         the verifier accepts. An output is finalized `challengeWindow` seconds after it was
 ///         proposed; until then the guardian may delete it (and every later output). A finalized
 ///         output can never change: the window is immutable, outputs are append-only, and only
-///         non-finalized outputs can be deleted.
+///         non-finalized outputs can be deleted. A deleted root is never accepted again (a
+///         withdrawal proven against it stays dead); after a mistaken deletion the proposer goes
+///         on with a later L2 block, whose root differs. The verifier sees the index the output
+///         will take, so an attestation holds for one place in the sequence only.
 ///
 ///         Roles. The owner (two-step ownership transfer; renouncing is disabled) sets the
 ///         batcher, proposer, guardian and verifier. The guardian also pauses and unpauses the
@@ -58,6 +61,9 @@ contract SettlementInbox is Ownable2Step {
 
     /// @notice Checks every proposed output.
     IVerifier public verifier;
+    /// @notice Output roots the guardian deleted: never accepted again, so a withdrawal proven
+    ///         against one cannot revive with its old proof and maturity clock.
+    mapping(bytes32 outputRoot => bool deleted) public deletedOutputRoots;
 
     /// @notice Number of batches submitted (the index of the next batch).
     uint256 public batchCount;
@@ -111,6 +117,7 @@ contract SettlementInbox is Ownable2Step {
     error InvalidProof();
     error OutputNotFound(uint256 index);
     error OutputFinalized(uint256 index);
+    error OutputRootDeleted(bytes32 outputRoot);
     error ZeroVerifier();
     error RenounceDisabled();
 
@@ -199,9 +206,10 @@ contract SettlementInbox is Ownable2Step {
         if (_l2BlockNumber <= latest) revert BlockNumberNotIncreasing(_l2BlockNumber, latest);
         if (_l2BlockNumber > type(uint128).max) revert BlockNumberTooLarge();
         if (_l1BlockHash != bytes32(0) && blockhash(_l1BlockNumber) != _l1BlockHash) revert L1BlockHashMismatch();
-        if (!verifier.verify(_outputRoot, _l2BlockNumber, _proof)) revert InvalidProof();
-
+        if (deletedOutputRoots[_outputRoot]) revert OutputRootDeleted(_outputRoot);
         uint256 index = _outputs.length;
+        if (!verifier.verify(_outputRoot, _l2BlockNumber, index, _proof)) revert InvalidProof();
+
         _outputs.push(
             OutputProposal({
                 outputRoot: _outputRoot,
@@ -222,6 +230,7 @@ contract SettlementInbox is Ownable2Step {
         if (_index >= count) revert OutputNotFound(_index);
         if (isFinalized(_index)) revert OutputFinalized(_index);
         for (uint256 i = count; i > _index; --i) {
+            deletedOutputRoots[_outputs[i - 1].outputRoot] = true;
             _outputs.pop();
         }
         emit OutputsDeleted(count, _index);

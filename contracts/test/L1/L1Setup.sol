@@ -71,14 +71,25 @@ abstract contract L1Setup is Test {
         assertTrue(token.transfer(alice, 1_000_000 ether));
     }
 
-    /// @notice The prover's attestation of `_outputRoot` at `_l2BlockNumber` for `_inbox`.
+    /// @notice The prover's attestation of `_outputRoot` at `_l2BlockNumber` for `_inbox`, at
+    ///         the index its next output takes (0 for an address without code).
     function _attest(uint256 _key, address _inbox, bytes32 _outputRoot, uint256 _l2BlockNumber)
         internal
         view
         returns (bytes memory)
     {
+        uint256 index = _inbox.code.length == 0 ? 0 : SettlementInbox(_inbox).nextOutputIndex();
+        return _attestAt(_key, _inbox, index, _outputRoot, _l2BlockNumber);
+    }
+
+    /// @notice The prover's attestation for output `_index` of `_inbox`.
+    function _attestAt(uint256 _key, address _inbox, uint256 _index, bytes32 _outputRoot, uint256 _l2BlockNumber)
+        internal
+        view
+        returns (bytes memory)
+    {
         bytes32 digest = MessageHashUtils.toEthSignedMessageHash(
-            keccak256(abi.encode(block.chainid, _inbox, _outputRoot, _l2BlockNumber))
+            keccak256(abi.encode(block.chainid, _inbox, _index, _outputRoot, _l2BlockNumber))
         );
         (uint8 v, bytes32 r, bytes32 s) = vm.sign(_key, digest);
         return abi.encodePacked(r, s, v);

@@ -106,11 +106,11 @@ contract PortalHandler is Test {
             L1TestLib.outputRootProof(keccak256(abi.encode("state", withdrawalNonce)), storageRoot, bytes32(0));
         bytes32 outputRoot = Hashing.hashOutputRootProof(orp);
         uint256 l2Block = inbox.latestBlockNumber() + 1;
+        uint256 index = inbox.nextOutputIndex();
         bytes32 digest = MessageHashUtils.toEthSignedMessageHash(
-            keccak256(abi.encode(block.chainid, address(inbox), outputRoot, l2Block))
+            keccak256(abi.encode(block.chainid, address(inbox), index, outputRoot, l2Block))
         );
         (uint8 v, bytes32 r, bytes32 s) = vm.sign(proverKey, digest);
-        uint256 index = inbox.nextOutputIndex();
         vm.prank(proposer);
         inbox.proposeOutput(outputRoot, l2Block, bytes32(0), 0, abi.encodePacked(r, s, v));
 

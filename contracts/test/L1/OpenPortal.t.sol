@@ -516,15 +516,46 @@ contract OpenPortalTest is L1Setup {
         vm.expectRevert(OpenPortal.OutputChanged.selector);
         portal.finalizeWithdrawalTransaction(v.withdrawal);
 
-        // Once the honest output is back, the withdrawal can be proven again and finalized.
+        // A later output whose message passer holds the withdrawal (same storage root, a later
+        // block): the withdrawal is proven again with a fresh clock and finalized.
         vm.prank(guardian);
         vm.expectRevert(abi.encodeWithSelector(SettlementInbox.OutputFinalized.selector, again));
         inbox.deleteOutputs(again);
-        uint256 honest = _propose(Hashing.hashOutputRootProof(_anvilOutput()), 2);
-        portal.proveWithdrawalTransaction(v.withdrawal, honest, _anvilOutput(), v.proof);
+        Types.OutputRootProof memory later =
+            L1TestLib.outputRootProof(MptVectors.STATE_ROOT, MptVectors.STORAGE_ROOT, keccak256("block 2"));
+        uint256 honest = _propose(Hashing.hashOutputRootProof(later), 2);
+        portal.proveWithdrawalTransaction(v.withdrawal, honest, later, v.proof);
         vm.warp(block.timestamp + CHALLENGE_WINDOW + PROOF_MATURITY);
         portal.finalizeWithdrawalTransaction(v.withdrawal);
         assertEq(token.balanceOf(CAFE), v.withdrawal.value);
+    }
+
+    /// Review finding 3: after `deleteOutputs` the proposer resubmitted the same signed root at
+    /// the same index, and a withdrawal proven against the deleted output finalized on its old
+    /// maturity clock. A deleted root is refused at every index, with any attestation.
+    function test_withdrawal_deletedRootNeverReturns() public {
+        uint256 index = _setUpAnvilOutput();
+        bytes32 root = Hashing.hashOutputRootProof(_anvilOutput());
+        MptVectors.WithdrawalVector memory v = MptVectors.withdrawal(5);
+        portal.proveWithdrawalTransaction(v.withdrawal, index, _anvilOutput(), v.proof);
+        bytes memory sameAttestation = _attest(proverKey, address(inbox), root, 1);
+
+        vm.prank(guardian);
+        inbox.deleteOutputs(index);
+        assertTrue(inbox.deletedOutputRoots(root));
+        vm.startPrank(proposer);
+        vm.expectRevert(abi.encodeWithSelector(SettlementInbox.OutputRootDeleted.selector, root));
+        inbox.proposeOutput(root, 1, bytes32(0), 0, sameAttestation);
+        bytes memory laterAttestation = _attestAt(proverKey, address(inbox), index + 1, root, 2);
+        vm.stopPrank();
+        _propose(keccak256("another output"), 1);
+        vm.prank(proposer);
+        vm.expectRevert(abi.encodeWithSelector(SettlementInbox.OutputRootDeleted.selector, root));
+        inbox.proposeOutput(root, 2, bytes32(0), 0, laterAttestation);
+
+        vm.warp(block.timestamp + CHALLENGE_WINDOW + PROOF_MATURITY);
+        vm.expectRevert(OpenPortal.OutputChanged.selector);
+        portal.finalizeWithdrawalTransaction(v.withdrawal);
     }
 
     function test_withdrawal_cannotReproveAgainstLiveOutput() public {

@@ -33,7 +33,7 @@ contract InboxHandler is Test {
 
     function _sign(bytes32 _root, uint256 _block) internal view returns (bytes memory) {
         bytes32 digest = MessageHashUtils.toEthSignedMessageHash(
-            keccak256(abi.encode(block.chainid, address(inbox), _root, _block))
+            keccak256(abi.encode(block.chainid, address(inbox), inbox.nextOutputIndex(), _root, _block))
         );
         (uint8 v, bytes32 r, bytes32 s) = vm.sign(proverKey, digest);
         return abi.encodePacked(r, s, v);
@@ -48,6 +48,8 @@ contract InboxHandler is Test {
 
     function propose(bytes32 _root, uint256 _step) external {
         if (_root == bytes32(0)) _root = keccak256("zero");
+        // A root the guardian deleted is refused for good (tested in SettlementInbox.t.sol).
+        if (inbox.deletedOutputRoots(_root)) _root = keccak256(abi.encode(_root, inbox.nextOutputIndex()));
         uint256 l2Block = inbox.latestBlockNumber() + bound(_step, 1, 100);
         bytes memory sig = _sign(_root, l2Block);
         vm.prank(proposer);

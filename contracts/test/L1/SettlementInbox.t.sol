@@ -8,7 +8,7 @@ import {AttestationVerifier} from "../../src/L1/AttestationVerifier.sol";
 import {L1Setup} from "./L1Setup.sol";
 
 contract RejectingVerifier is IVerifier {
-    function verify(bytes32, uint256, bytes calldata) external pure returns (bool) {
+    function verify(bytes32, uint256, uint256, bytes calldata) external pure returns (bool) {
         return false;
     }
 }
@@ -263,30 +263,37 @@ contract SettlementInboxTest is L1Setup {
         SettlementInbox later = new SettlementInbox(owner, batcher, proposer, guardian, verifier, 1, 500);
         assertEq(later.latestBlockNumber(), 500);
         bytes32 root = keccak256("root");
+        bytes memory at500 = _attest(proverKey, address(later), root, 500);
+        bytes memory at501 = _attest(proverKey, address(later), root, 501);
         vm.startPrank(proposer);
         vm.expectRevert(abi.encodeWithSelector(SettlementInbox.BlockNumberNotIncreasing.selector, 500, 500));
-        later.proposeOutput(root, 500, bytes32(0), 0, _attest(proverKey, address(later), root, 500));
-        later.proposeOutput(root, 501, bytes32(0), 0, _attest(proverKey, address(later), root, 501));
+        later.proposeOutput(root, 500, bytes32(0), 0, at500);
+        later.proposeOutput(root, 501, bytes32(0), 0, at501);
         vm.stopPrank();
         assertEq(later.latestBlockNumber(), 501);
     }
 
     function test_proposeOutput_rejections() public {
         bytes32 root = keccak256("root");
+        // Signed before any expectRevert: `_attest` reads the inbox's next index.
+        bytes memory zeroRoot = _attest(proverKey, address(inbox), bytes32(0), 1);
+        bytes memory bySomeoneElse = _attest(0xB0B, address(inbox), root, 1);
+        bytes memory forBlockOne = _attest(proverKey, address(inbox), root, 1);
+        bytes memory forOtherInbox = _attest(proverKey, address(0x1234), root, 1);
         vm.startPrank(proposer);
 
         vm.expectRevert(SettlementInbox.ZeroOutputRoot.selector);
-        inbox.proposeOutput(bytes32(0), 1, bytes32(0), 0, _attest(proverKey, address(inbox), bytes32(0), 1));
+        inbox.proposeOutput(bytes32(0), 1, bytes32(0), 0, zeroRoot);
 
         // Signed by someone else.
         vm.expectRevert(SettlementInbox.InvalidProof.selector);
-        inbox.proposeOutput(root, 1, bytes32(0), 0, _attest(0xB0B, address(inbox), root, 1));
+        inbox.proposeOutput(root, 1, bytes32(0), 0, bySomeoneElse);
 
         // Signed for another block or another inbox.
         vm.expectRevert(SettlementInbox.InvalidProof.selector);
-        inbox.proposeOutput(root, 2, bytes32(0), 0, _attest(proverKey, address(inbox), root, 1));
+        inbox.proposeOutput(root, 2, bytes32(0), 0, forBlockOne);
         vm.expectRevert(SettlementInbox.InvalidProof.selector);
-        inbox.proposeOutput(root, 1, bytes32(0), 0, _attest(proverKey, address(0x1234), root, 1));
+        inbox.proposeOutput(root, 1, bytes32(0), 0, forOtherInbox);
 
         vm.expectRevert(SettlementInbox.BlockNumberTooLarge.selector);
         inbox.proposeOutput(root, uint256(type(uint128).max) + 1, bytes32(0), 0, "");
@@ -298,7 +305,7 @@ contract SettlementInboxTest is L1Setup {
         inbox.setVerifier(no);
         vm.prank(proposer);
         vm.expectRevert(SettlementInbox.InvalidProof.selector);
-        inbox.proposeOutput(root, 1, bytes32(0), 0, _attest(proverKey, address(inbox), root, 1));
+        inbox.proposeOutput(root, 1, bytes32(0), 0, forBlockOne);
         assertEq(inbox.nextOutputIndex(), 0);
     }
 
@@ -343,6 +350,19 @@ contract SettlementInboxTest is L1Setup {
         // The range continues after the surviving output, with a new root.
         _propose(keccak256("b'"), 2);
         assertEq(inbox.getOutput(1).outputRoot, keccak256("b'"));
+    }
+
+    /// An attestation holds for the index it was signed for only.
+    function test_proposeOutput_attestationIsForOneIndex() public {
+        bytes32 root = keccak256("root");
+        bytes memory atOne = _attestAt(proverKey, address(inbox), 1, root, 1);
+        vm.prank(proposer);
+        vm.expectRevert(SettlementInbox.InvalidProof.selector);
+        inbox.proposeOutput(root, 1, bytes32(0), 0, atOne);
+        _propose(keccak256("first"), 1);
+        vm.prank(proposer);
+        inbox.proposeOutput(root, 2, bytes32(0), 0, _attestAt(proverKey, address(inbox), 1, root, 2));
+        assertEq(inbox.getOutput(1).outputRoot, root);
     }
 
     function testFuzz_deleteOutputs_onlyGuardian(address _caller) public {

@@ -153,6 +153,28 @@ contract InferencePaymentsTest is EconomySetup {
         payments.settle(42, q);
     }
 
+    /// Review finding 4: after `transferModel` the seller (and its settler) could still settle
+    /// the buyer's inferences with any input, e.g. an all-zero sketch that sends the
+    /// contributors' pool to the treasury.
+    function test_transferModelHandsOverSettlement() public {
+        vm.prank(modelOwner);
+        models.setSettler(infModel, carol);
+        uint256 id = _pay(infModel);
+        vm.prank(modelOwner);
+        address dave = makeAddr("dave");
+        models.transferModel(infModel, dave);
+        for (uint256 i = 0; i < 2; i++) {
+            address seller = i == 0 ? modelOwner : carol;
+            vm.prank(seller);
+            vm.expectRevert(abi.encodeWithSelector(InferencePayments.NotSettler.selector, id, seller));
+            payments.settle(id, new bytes(DIM));
+        }
+        vm.prank(dave);
+        payments.settle(id, _sketch(9));
+        assertEq(payments.claimable(dave), 3 ether, "the buyer's share");
+        assertGt(payments.claimable(alice), 0, "contributors are paid");
+    }
+
     function test_settlePrecompileErrorsBubbleUp() public {
         uint256 id = _pay(infModel);
         vm.prank(modelOwner);

@@ -182,7 +182,7 @@ contract ModelRegistryTest is EconomySetup {
         vm.stopPrank();
         ModelRegistry.Model memory m = models.getModel(id);
         assertEq(m.price, 3 ether);
-        assertEq(m.settler, carol);
+        assertEq(m.settler, alice, "settlement goes with the model");
         assertEq(m.config.topK, 8);
         assertEq(m.owner, alice);
         (uint128 price, bool open) = models.priceOf(id);

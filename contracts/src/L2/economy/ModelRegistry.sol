@@ -21,7 +21,7 @@ import {Precompiles} from "./Precompiles.sol";
 ///
 ///         The model owner sets the price (native OPEN per inference, exact payment), the
 ///         settler (the operator account that may settle paid inferences; the owner by
-///         default) and the attribution parameters. Governance (the owner of this contract) can
+///         default, and the new owner after `transferModel`) and the attribution parameters. Governance (the owner of this contract) can
 ///         suspend a model, which stops new payments.
 contract ModelRegistry is Governed {
     /// @notice Adapter fields of a model (the adapter's `trainingDatanets` come from the
@@ -186,12 +186,16 @@ contract ModelRegistry is Governed {
         emit ModelConfigUpdated(modelId, config);
     }
 
-    /// @notice Hands the model (its fees and settings) to a new owner (model owner).
+    /// @notice Hands the model (its fees, settings and settlement) to a new owner (model owner).
+    ///         The settler becomes the new owner: the seller's operator must not keep settling
+    ///         (and choosing the attribution input of) inferences the buyer is paid for.
     function transferModel(uint64 modelId, address newOwner) external {
         if (newOwner == address(0)) revert ZeroAddress();
         Model storage m = _owned(modelId);
         emit ModelOwnerUpdated(modelId, m.owner, newOwner);
         m.owner = newOwner;
+        m.settler = newOwner;
+        emit ModelSettlerUpdated(modelId, newOwner);
     }
 
     // -------------------------------------------------------------- governance
