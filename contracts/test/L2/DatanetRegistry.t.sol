@@ -82,22 +82,41 @@ contract DatanetRegistryTest is EconomySetup {
 
     // ------------------------------------------------------------- contribute
 
-    function test_contributeSketch() public {
+    function _scoreShares(uint64 precompileId) internal view returns (IInfluenceAttribution.Share[] memory shares) {
+        uint64[] memory ids = new uint64[](1);
+        ids[0] = precompileId;
+        (shares,) = influence.score(ids, _sketch(9), 0, 0);
+    }
+
+    function test_contributeSketchCommitsAndAcceptRegisters() public {
         uint64 id = _influenceDatanet();
         vm.expectEmit(address(registry));
-        emit DatanetRegistry.Contributed(1, id, alice, STAKE, 0, 1);
-        uint256 c = _contributeSketch(alice, id, 1);
+        emit DatanetRegistry.Contributed(1, id, alice, STAKE, keccak256(_sketch(1)));
+        uint256 c = _submitSketch(alice, id, 1);
         assertEq(c, 1);
-        _contributeSketch(bob, id, 2);
+        _submitSketch(bob, id, 2);
         DatanetRegistry.Contribution memory k = registry.getContribution(2);
         assertEq(k.contributor, bob);
         assertEq(uint8(k.status), uint8(DatanetRegistry.Status.Pending));
         assertEq(k.datanetId, id);
         assertEq(k.stake, STAKE);
+        assertEq(k.dataHash, keccak256(_sketch(2)));
+        assertEq(address(registry).balance, 2 * STAKE);
+        // Nothing in the index before a curator accepts.
+        (,, uint32 points,) = influence.datanetInfo(1);
+        assertEq(points, 0);
+
+        vm.expectEmit(address(registry));
+        emit DatanetRegistry.ContributionAccepted(2, id, 0, 1);
+        vm.prank(curator);
+        registry.acceptSketch(2, _sketch(2));
+        vm.prank(curator);
+        registry.acceptSketch(1, _sketch(1));
+        k = registry.getContribution(1);
         assertEq(k.firstIndex, 1);
         assertEq(k.count, 1);
-        assertEq(address(registry).balance, 2 * STAKE);
-        (,, uint32 points, uint32 contributors) = influence.datanetInfo(1);
+        uint32 contributors;
+        (,, points, contributors) = influence.datanetInfo(1);
         assertEq(points, 2);
         assertEq(contributors, 2);
     }
@@ -114,7 +133,7 @@ contract DatanetRegistryTest is EconomySetup {
         assertEq(tokens, 15);
     }
 
-    function test_contributeWrongStakeOrKind() public {
+    function test_contributeWrongStakeKindOrLength() public {
         uint64 inf = _influenceDatanet();
         uint64 tok = _tokenDatanet();
         bytes memory sk = _sketch(1);
@@ -125,20 +144,41 @@ contract DatanetRegistryTest is EconomySetup {
         registry.contributeSketch{value: STAKE}(tok, sk);
         vm.expectRevert(abi.encodeWithSelector(DatanetRegistry.WrongKind.selector, inf, DatanetRegistry.Kind.Influence));
         registry.contributeDocuments{value: STAKE}(inf, new uint32[](0), "");
-        vm.stopPrank();
-    }
-
-    function test_contributePrecompileErrorsBubbleUp() public {
-        uint64 inf = _influenceDatanet();
-        uint64 tok = _tokenDatanet();
-        vm.startPrank(alice);
-        vm.expectRevert(abi.encodeWithSelector(IInfluenceAttribution.BatchLength.selector, 1, DIM, 3));
+        vm.expectRevert(abi.encodeWithSelector(DatanetRegistry.DataLength.selector, DIM, 3));
         registry.contributeSketch{value: STAKE}(inf, hex"010203");
-        vm.expectRevert(ITokenAttribution.NoDocuments.selector);
+        vm.expectRevert(abi.encodeWithSelector(DatanetRegistry.DataLength.selector, 0, 0));
         registry.contributeDocuments{value: STAKE}(tok, new uint32[](0), "");
+        vm.expectRevert(abi.encodeWithSelector(DatanetRegistry.DataLength.selector, 12, 8));
+        registry.contributeDocuments{value: STAKE}(tok, _docLengths(1), new bytes(8));
         vm.stopPrank();
         assertEq(registry.contributionCount(), 0);
         assertEq(address(registry).balance, 0);
+    }
+
+    function test_acceptNeedsTheCommittedDataAndPrecompileErrorsBubbleUp() public {
+        uint64 inf = _influenceDatanet();
+        uint64 tok = _tokenDatanet();
+        uint256 a = _submitSketch(alice, inf, 1);
+        uint256 d = _submitDocs(bob, tok, 1);
+        vm.startPrank(curator);
+        vm.expectRevert(abi.encodeWithSelector(DatanetRegistry.DataMismatch.selector, a));
+        registry.acceptSketch(a, _sketch(2));
+        vm.expectRevert(abi.encodeWithSelector(DatanetRegistry.DataMismatch.selector, d));
+        registry.acceptDocuments(d, _docLengths(1), _tokens(3, 2));
+        // Right data, wrong kind of accept: the hashes differ, so the data never matches.
+        vm.expectRevert(abi.encodeWithSelector(DatanetRegistry.DataMismatch.selector, a));
+        registry.acceptDocuments(a, _docLengths(1), _tokens(3, 1));
+        vm.stopPrank();
+        // The precompile's own limits (a zero-length document) bubble up at accept.
+        uint32[] memory lengths = new uint32[](2);
+        lengths[0] = 0;
+        lengths[1] = 3;
+        vm.prank(bob);
+        uint256 z = registry.contributeDocuments{value: STAKE}(tok, lengths, _tokens(3, 1));
+        vm.prank(curator);
+        vm.expectRevert();
+        registry.acceptDocuments(z, lengths, _tokens(3, 1));
+        assertEq(uint8(registry.getContribution(z).status), uint8(DatanetRegistry.Status.Pending));
     }
 
     function test_zeroStakeDatanet() public {
@@ -157,17 +197,15 @@ contract DatanetRegistryTest is EconomySetup {
 
     function test_acceptAndReject() public {
         uint64 id = _influenceDatanet();
-        uint256 a = _contributeSketch(alice, id, 1);
-        uint256 b = _contributeSketch(bob, id, 2);
+        uint256 a = _submitSketch(alice, id, 1);
+        uint256 b = _submitSketch(bob, id, 2);
 
         vm.prank(alice);
         vm.expectRevert(abi.encodeWithSelector(DatanetRegistry.NotCurator.selector, id, alice));
-        registry.accept(a);
+        registry.acceptSketch(a, _sketch(1));
 
-        vm.expectEmit(address(registry));
-        emit DatanetRegistry.ContributionAccepted(a, id);
         vm.prank(curator);
-        registry.accept(a);
+        registry.acceptSketch(a, _sketch(1));
         vm.expectEmit(address(registry));
         emit DatanetRegistry.ContributionRejected(b, id);
         vm.prank(curator);
@@ -181,15 +219,31 @@ contract DatanetRegistryTest is EconomySetup {
         vm.expectRevert(
             abi.encodeWithSelector(DatanetRegistry.InvalidStatus.selector, b, DatanetRegistry.Status.Rejected)
         );
-        registry.accept(b);
+        registry.acceptSketch(b, _sketch(2));
         vm.expectRevert(abi.encodeWithSelector(DatanetRegistry.UnknownContribution.selector, 9));
-        registry.accept(9);
+        registry.acceptSketch(9, _sketch(1));
         vm.stopPrank();
+    }
+
+    /// Review finding 2 (related): a contribution the curator never accepted took 2,222 bps of a
+    /// settlement. Pending data is not in the index, so it earns nothing until accepted.
+    function test_pendingDataEarnsNothingUntilAccepted() public {
+        uint64 id = _influenceDatanet();
+        _contributeSketch(alice, id, 1);
+        uint256 pending = _submitSketch(bob, id, 2);
+        IInfluenceAttribution.Share[] memory shares = _scoreShares(1);
+        assertEq(shares.length, 1);
+        assertEq(shares[0].contributor, alice);
+        assertEq(shares[0].bps, 10_000);
+        vm.prank(curator);
+        registry.acceptSketch(pending, _sketch(2));
+        shares = _scoreShares(1);
+        assertEq(shares.length, 2, "accepted data earns");
     }
 
     function test_rejectedStakeWithdrawableAtOnce() public {
         uint64 id = _influenceDatanet();
-        uint256 c = _contributeSketch(alice, id, 1);
+        uint256 c = _submitSketch(alice, id, 1);
         vm.prank(curator);
         registry.reject(c);
         uint256 before = alice.balance;
@@ -214,8 +268,6 @@ contract DatanetRegistryTest is EconomySetup {
     function test_unbondThenWithdrawAfterDelay() public {
         uint64 id = _influenceDatanet();
         uint256 c = _contributeSketch(alice, id, 1);
-        vm.prank(curator);
-        registry.accept(c);
 
         // Accepted stake cannot be withdrawn without unbonding.
         vm.prank(alice);
@@ -229,6 +281,9 @@ contract DatanetRegistryTest is EconomySetup {
         emit DatanetRegistry.UnbondRequested(c, alice, unlockAt);
         vm.prank(alice);
         registry.requestUnbond(c);
+        // The data stops earning as soon as its stake stops backing it.
+        assertTrue(influence.excluded(1, 0));
+        assertEq(_scoreShares(1).length, 0);
 
         vm.warp(unlockAt - 1);
         vm.prank(alice);
@@ -243,70 +298,140 @@ contract DatanetRegistryTest is EconomySetup {
         assertEq(address(registry).balance, 0);
     }
 
-    function test_pendingCanUnbondButCuratorCannotDecideAfterwards() public {
+    /// Review finding 2: unbonding straight from Pending let bad data escape the curator.
+    function test_pendingCannotUnbond() public {
         uint64 id = _influenceDatanet();
-        uint256 c = _contributeSketch(alice, id, 1);
+        uint256 c = _submitSketch(alice, id, 1);
         vm.prank(alice);
+        vm.expectRevert(
+            abi.encodeWithSelector(DatanetRegistry.InvalidStatus.selector, c, DatanetRegistry.Status.Pending)
+        );
         registry.requestUnbond(c);
         vm.prank(curator);
-        vm.expectRevert(
-            abi.encodeWithSelector(DatanetRegistry.InvalidStatus.selector, c, DatanetRegistry.Status.Unbonding)
-        );
-        registry.accept(c);
-        vm.prank(alice);
-        vm.expectRevert(
-            abi.encodeWithSelector(DatanetRegistry.InvalidStatus.selector, c, DatanetRegistry.Status.Unbonding)
-        );
-        registry.requestUnbond(c);
+        registry.acceptSketch(c, _sketch(1));
         vm.prank(bob);
         vm.expectRevert(abi.encodeWithSelector(DatanetRegistry.NotContributor.selector, c, bob));
         registry.requestUnbond(c);
+        vm.prank(alice);
+        registry.requestUnbond(c);
+        vm.prank(alice);
+        vm.expectRevert(
+            abi.encodeWithSelector(DatanetRegistry.InvalidStatus.selector, c, DatanetRegistry.Status.Unbonding)
+        );
+        registry.requestUnbond(c);
     }
 
-    function test_rejectAndSlashExcludeTheDataInThePrecompile() public {
+    function test_slashAndFreezeExcludeTheDataInThePrecompile() public {
         uint64 id = _influenceDatanet();
-        uint256 a = _contributeSketch(alice, id, 1);
+        _contributeSketch(alice, id, 1);
         uint256 b = _contributeSketch(bob, id, 2);
         uint256 c = _contributeSketch(carol, id, 3);
         vm.prank(curator);
         vm.expectEmit(Precompiles.INFLUENCE);
         emit IInfluenceAttribution.PointsExcluded(1, 1, 1);
-        registry.reject(b);
+        registry.freeze(b);
         assertTrue(influence.excluded(1, 1));
         assertFalse(influence.excluded(1, 0));
         vm.prank(gov);
         registry.slash(c);
         assertTrue(influence.excluded(1, 2));
-        // Slashing a rejected contribution does not exclude it twice; accepted data keeps earning.
+        // Slashing frozen data does not exclude it twice; accepted data keeps earning.
         vm.prank(gov);
         registry.slash(b);
-        assertFalse(influence.excluded(1, 0));
-        uint64[] memory ids = new uint64[](1);
-        ids[0] = 1;
-        (IInfluenceAttribution.Share[] memory shares,) = influence.score(ids, _sketch(9), 0, 0);
+        IInfluenceAttribution.Share[] memory shares = _scoreShares(1);
         assertEq(shares.length, 1);
         assertEq(shares[0].contributor, alice);
         assertEq(shares[0].bps, 10_000);
-        a;
 
         uint64 t = _tokenDatanet();
         _contributeDocs(alice, t, 2);
         uint256 d = _contributeDocs(bob, t, 3);
-        vm.prank(curator);
+        vm.prank(gov);
         vm.expectEmit(Precompiles.TOKEN_ATTRIBUTION);
         emit ITokenAttribution.DocumentsExcluded(1, 2, 3);
-        registry.reject(d);
+        registry.slash(d);
         assertTrue(tokenAttr.excluded(1, 4));
         assertFalse(tokenAttr.excluded(1, 1));
+    }
+
+    // ----------------------------------------------------------------- freezing
+
+    /// Review finding 2: a slash needs a governance vote (10 days with the deploy defaults) but
+    /// unbonding took 7, so a contributor always withdrew first and its data kept earning. A
+    /// freeze by the curator holds the stake past the vote and takes the data out at once.
+    function test_freezeMakesTheSlashReachableBeforeUnbondingEnds() public {
+        uint64 id = _influenceDatanet();
+        uint256 c = _contributeSketch(alice, id, 1);
+        _contributeSketch(bob, id, 2);
+        vm.prank(alice);
+        registry.requestUnbond(c); // the bad contributor runs as soon as it is found out
+
+        vm.prank(alice);
+        vm.expectRevert(abi.encodeWithSelector(DatanetRegistry.NotCuratorOrGovernance.selector, c, alice));
+        registry.freeze(c);
+        uint64 frozenUntil = uint64(block.timestamp) + registry.freezePeriod();
+        vm.expectEmit(address(registry));
+        emit DatanetRegistry.ContributionFrozen(c, curator, frozenUntil);
+        vm.prank(curator);
+        registry.freeze(c);
+        assertGt(registry.freezePeriod(), 10 days, "longer than a governance vote");
+
+        vm.warp(block.timestamp + UNBONDING);
+        vm.prank(alice);
+        vm.expectRevert(abi.encodeWithSelector(DatanetRegistry.Frozen.selector, c, frozenUntil));
+        registry.withdrawStake(c);
+
+        vm.warp(block.timestamp + 3 days); // the vote and the timelock are done
+        vm.prank(gov);
+        registry.slash(c);
+        vm.prank(gov);
+        registry.setPayoutBlocked(alice, true); // the same proposal can block payouts too
+        assertEq(registry.slashedAccrued(), STAKE);
+        IInfluenceAttribution.Share[] memory shares = _scoreShares(1);
+        assertEq(shares.length, 1);
+        assertEq(shares[0].contributor, bob);
+    }
+
+    function test_freezeExpiresOrGovernanceReleasesIt() public {
+        uint64 id = _influenceDatanet();
+        uint256 a = _contributeSketch(alice, id, 1);
+        uint256 p = _submitSketch(bob, id, 2);
+        vm.startPrank(curator);
+        registry.freeze(a);
+        registry.freeze(p);
+        // Frozen pending data never enters the index; the curator may still reject it.
+        vm.expectRevert(abi.encodeWithSelector(DatanetRegistry.Frozen.selector, p, block.timestamp + 21 days));
+        registry.acceptSketch(p, _sketch(2));
+        registry.reject(p);
+        vm.stopPrank();
+        vm.prank(bob);
+        vm.expectRevert(abi.encodeWithSelector(DatanetRegistry.Frozen.selector, p, block.timestamp + 21 days));
+        registry.withdrawStake(p);
+
+        vm.prank(alice);
+        registry.requestUnbond(a);
+        vm.warp(block.timestamp + 21 days);
+        vm.prank(alice);
+        registry.withdrawStake(a); // the freeze ran out without a slash
+        vm.prank(gov);
+        registry.unfreeze(p);
+        vm.prank(bob);
+        registry.withdrawStake(p);
+        assertEq(address(registry).balance, 0);
+        vm.prank(gov);
+        vm.expectRevert(
+            abi.encodeWithSelector(DatanetRegistry.InvalidStatus.selector, p, DatanetRegistry.Status.Withdrawn)
+        );
+        registry.unfreeze(p);
     }
 
     // ----------------------------------------------------------------- slashing
 
     function test_slashSendsStakeToTreasury() public {
         uint64 id = _influenceDatanet();
-        uint256 a = _contributeSketch(alice, id, 1); // pending
+        uint256 a = _submitSketch(alice, id, 1); // pending
         uint256 b = _contributeSketch(bob, id, 2); // unbonding
-        uint256 c = _contributeSketch(carol, id, 3); // rejected, not withdrawn
+        uint256 c = _submitSketch(carol, id, 3); // rejected, not withdrawn
         vm.prank(bob);
         registry.requestUnbond(b);
         vm.prank(curator);
@@ -349,7 +474,7 @@ contract DatanetRegistryTest is EconomySetup {
 
     function test_withdrawnStakeCannotBeSlashed() public {
         uint64 id = _influenceDatanet();
-        uint256 c = _contributeSketch(alice, id, 1);
+        uint256 c = _submitSketch(alice, id, 1);
         vm.prank(curator);
         registry.reject(c);
         vm.prank(alice);
@@ -374,6 +499,10 @@ contract DatanetRegistryTest is EconomySetup {
         assertFalse(registry.isPayoutBlocked(alice));
         registry.setUnbondingPeriod(14 days);
         assertEq(registry.unbondingPeriod(), 14 days);
+        registry.setFreezePeriod(30 days);
+        assertEq(registry.freezePeriod(), 30 days);
+        vm.expectRevert(abi.encodeWithSelector(DatanetRegistry.UnbondingTooLong.selector, 91 days, 90 days));
+        registry.setFreezePeriod(91 days);
         vm.expectRevert(abi.encodeWithSelector(DatanetRegistry.UnbondingTooLong.selector, 91 days, 90 days));
         registry.setUnbondingPeriod(91 days);
         registry.setTreasury(bob);
@@ -391,6 +520,10 @@ contract DatanetRegistryTest is EconomySetup {
         registry.setUnbondingPeriod(1);
         vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, alice));
         registry.setTreasury(alice);
+        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, alice));
+        registry.setFreezePeriod(1);
+        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, alice));
+        registry.unfreeze(1);
         vm.stopPrank();
     }
 
@@ -420,7 +553,7 @@ contract DatanetRegistryTest is EconomySetup {
         uint256 held;
         uint256 slashed;
         for (uint256 i; i < n; ++i) {
-            uint256 c = _contributeSketch(who[i % 3], id, i);
+            uint256 c = _submitSketch(who[i % 3], id, i);
             held += STAKE;
             uint256 action = uint256(keccak256(abi.encode(seed, i))) % 4;
             if (action == 1) {
@@ -435,7 +568,7 @@ contract DatanetRegistryTest is EconomySetup {
                 slashed += STAKE;
             } else if (action == 3) {
                 vm.prank(curator);
-                registry.accept(c);
+                registry.acceptSketch(c, _sketch(i));
             }
         }
         // Held stake (including slashed stake not yet swept) is all here, to the wei.

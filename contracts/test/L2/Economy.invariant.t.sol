@@ -32,6 +32,8 @@ contract EconomyHandler is Test {
     address[] public accounts; // every account that can be credited (actors, model owner, treasury)
 
     uint256[] public contributions;
+    /// The seed each contribution's data was made from (the data is needed again at accept).
+    mapping(uint256 id => uint256 seed) internal dataSeed;
     uint256[] public inferences;
 
     mapping(address => uint256) public ghostCredited;
@@ -92,40 +94,68 @@ contract EconomyHandler is Test {
 
     // ------------------------------------------------------------ contributions
 
+    function _sketchData(uint256 seed) internal pure returns (bytes memory s) {
+        s = new bytes(64);
+        // forge-lint: disable-next-line(unsafe-typecast)
+        s[0] = bytes1(uint8(seed) | 1);
+    }
+
+    function _docData(uint256 seed) internal pure returns (uint32[] memory lengths, bytes memory tokens) {
+        lengths = new uint32[](1);
+        lengths[0] = 2;
+        // forge-lint: disable-next-line(unsafe-typecast)
+        tokens = abi.encodePacked(uint64(seed | 1));
+    }
+
     function contribute(uint256 actorSeed, bool sketch) external {
         address a = _actor(actorSeed);
         uint128 stake = registry.getDatanet(sketch ? infNet : tokNet).stake;
         uint256 id;
         vm.startPrank(a);
         if (sketch) {
-            bytes memory s = new bytes(64);
-            // forge-lint: disable-next-line(unsafe-typecast)
-            s[0] = bytes1(uint8(actorSeed) | 1);
-            id = registry.contributeSketch{value: stake}(infNet, s);
+            id = registry.contributeSketch{value: stake}(infNet, _sketchData(actorSeed));
         } else {
-            uint32[] memory lengths = new uint32[](1);
-            lengths[0] = 2;
-            // forge-lint: disable-next-line(unsafe-typecast)
-            id = registry.contributeDocuments{value: stake}(tokNet, lengths, abi.encodePacked(uint64(actorSeed | 1)));
+            (uint32[] memory lengths, bytes memory tokens) = _docData(actorSeed);
+            id = registry.contributeDocuments{value: stake}(tokNet, lengths, tokens);
         }
         vm.stopPrank();
+        dataSeed[id] = actorSeed;
         contributions.push(id);
     }
 
     function curate(uint256 idSeed, bool accept) external {
         if (contributions.length == 0) return;
         uint256 id = contributions[idSeed % contributions.length];
-        if (registry.getContribution(id).status != DatanetRegistry.Status.Pending) return;
-        vm.prank(curator);
-        if (accept) registry.accept(id);
-        else registry.reject(id);
+        DatanetRegistry.Contribution memory c = registry.getContribution(id);
+        if (c.status != DatanetRegistry.Status.Pending) return;
+        vm.startPrank(curator);
+        if (accept && !c.excluded) {
+            if (c.datanetId == infNet) {
+                registry.acceptSketch(id, _sketchData(dataSeed[id]));
+            } else {
+                (uint32[] memory lengths, bytes memory tokens) = _docData(dataSeed[id]);
+                registry.acceptDocuments(id, lengths, tokens);
+            }
+        } else {
+            registry.reject(id);
+        }
+        vm.stopPrank();
+    }
+
+    function freeze(uint256 idSeed, bool byGovernance) external {
+        if (contributions.length == 0) return;
+        uint256 id = contributions[idSeed % contributions.length];
+        DatanetRegistry.Status status = registry.getContribution(id).status;
+        if (status == DatanetRegistry.Status.Withdrawn || status == DatanetRegistry.Status.Slashed) return;
+        vm.prank(byGovernance ? gov : curator);
+        registry.freeze(id);
     }
 
     function unbond(uint256 idSeed) external {
         if (contributions.length == 0) return;
         uint256 id = contributions[idSeed % contributions.length];
         DatanetRegistry.Contribution memory c = registry.getContribution(id);
-        if (c.status != DatanetRegistry.Status.Pending && c.status != DatanetRegistry.Status.Accepted) return;
+        if (c.status != DatanetRegistry.Status.Accepted) return;
         vm.prank(c.contributor);
         registry.requestUnbond(id);
     }
@@ -137,7 +167,8 @@ contract EconomyHandler is Test {
         bool ready = c.status == DatanetRegistry.Status.Rejected
             // forge-lint: disable-next-line(block-timestamp)
             || (c.status == DatanetRegistry.Status.Unbonding && block.timestamp >= c.unlockAt);
-        if (!ready) return;
+        // forge-lint: disable-next-line(block-timestamp)
+        if (!ready || block.timestamp < c.frozenUntil) return;
         vm.prank(c.contributor);
         registry.withdrawStake(id);
     }
@@ -348,7 +379,7 @@ contract EconomyInvariantTest is EconomySetup {
             totalOpen += everyone[i].balance;
         }
 
-        bytes4[] memory selectors = new bytes4[](18);
+        bytes4[] memory selectors = new bytes4[](19);
         selectors[0] = EconomyHandler.contribute.selector;
         selectors[1] = EconomyHandler.curate.selector;
         selectors[2] = EconomyHandler.unbond.selector;
@@ -367,6 +398,7 @@ contract EconomyInvariantTest is EconomySetup {
         selectors[15] = EconomyHandler.claim.selector;
         selectors[16] = EconomyHandler.warp.selector;
         selectors[17] = EconomyHandler.settle.selector; // settle twice as often
+        selectors[18] = EconomyHandler.freeze.selector;
         targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
         targetContract(address(handler));
     }

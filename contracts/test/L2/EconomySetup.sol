@@ -99,18 +99,37 @@ abstract contract EconomySetup is PrecompileMocks {
         id = registry.createDatanet(DatanetRegistry.Kind.Token, 0, STAKE, "ipfs://corpus");
     }
 
-    function _contributeSketch(address who, uint64 datanetId, uint256 seed) internal returns (uint256 id) {
+    /// @dev A pending contribution (committed, not earning).
+    function _submitSketch(address who, uint64 datanetId, uint256 seed) internal returns (uint256 id) {
         vm.prank(who);
         id = registry.contributeSketch{value: STAKE}(datanetId, _sketch(seed));
     }
 
-    function _contributeDocs(address who, uint64 datanetId, uint256 docs) internal returns (uint256 id) {
-        uint32[] memory lengths = new uint32[](docs);
+    /// @dev A contribution the curator accepted (registered in the precompile: it earns).
+    function _contributeSketch(address who, uint64 datanetId, uint256 seed) internal returns (uint256 id) {
+        id = _submitSketch(who, datanetId, seed);
+        vm.prank(registry.getDatanet(datanetId).owner);
+        registry.acceptSketch(id, _sketch(seed));
+    }
+
+    function _docLengths(uint256 docs) internal pure returns (uint32[] memory lengths) {
+        lengths = new uint32[](docs);
         for (uint256 i; i < docs; ++i) {
             lengths[i] = 3;
         }
+    }
+
+    /// @dev Pending documents.
+    function _submitDocs(address who, uint64 datanetId, uint256 docs) internal returns (uint256 id) {
         vm.prank(who);
-        id = registry.contributeDocuments{value: STAKE}(datanetId, lengths, _tokens(3 * docs, docs));
+        id = registry.contributeDocuments{value: STAKE}(datanetId, _docLengths(docs), _tokens(3 * docs, docs));
+    }
+
+    /// @dev Accepted documents.
+    function _contributeDocs(address who, uint64 datanetId, uint256 docs) internal returns (uint256 id) {
+        id = _submitDocs(who, datanetId, docs);
+        vm.prank(registry.getDatanet(datanetId).owner);
+        registry.acceptDocuments(id, _docLengths(docs), _tokens(3 * docs, docs));
     }
 
     function _spec() internal pure returns (ModelRegistry.AdapterSpec memory) {

@@ -20,6 +20,7 @@ contract L2GasTest is EconomySetup {
     uint64 internal tokNet;
     uint64 internal infModel;
     uint256 internal pendingContribution;
+    uint256 internal acceptedContribution;
     uint256 internal unbondedContribution;
     uint256 internal paidInference;
     uint256 internal paidInference256;
@@ -43,7 +44,8 @@ contract L2GasTest is EconomySetup {
         _contributeSketch(alice, infNet, 1);
         _contributeSketch(bob, infNet, 2);
         _contributeSketch(carol, infNet, 3);
-        pendingContribution = _contributeSketch(alice, infNet, 4);
+        acceptedContribution = _contributeSketch(alice, infNet, 4);
+        pendingContribution = _submitSketch(carol, infNet, 6);
         unbondedContribution = _contributeSketch(bob, infNet, 5);
         vm.prank(bob);
         registry.requestUnbond(unbondedContribution);
@@ -136,14 +138,21 @@ contract L2GasTest is EconomySetup {
     function test_gas_accept() public {
         vm.prank(curator);
         uint256 g = gasleft();
-        registry.accept(pendingContribution);
-        _report("accept", g - gasleft());
+        registry.acceptSketch(pendingContribution, _sketch(6));
+        _report("acceptSketch (d=64, registers the point)", g - gasleft());
+    }
+
+    function test_gas_freeze() public {
+        vm.prank(curator);
+        uint256 g = gasleft();
+        registry.freeze(acceptedContribution);
+        _report("freeze (accepted: excludes the point)", g - gasleft());
     }
 
     function test_gas_requestUnbond() public {
         vm.prank(alice);
         uint256 g = gasleft();
-        registry.requestUnbond(pendingContribution);
+        registry.requestUnbond(acceptedContribution);
         _report("requestUnbond", g - gasleft());
     }
 

@@ -86,6 +86,11 @@ async fn inference_paid_and_settled_through_the_real_precompile() {
     for (i, key) in KEYS[..3].iter().enumerate() {
         send(&url, key, &[&datanets, "contributeSketch(uint64,bytes)", "1", &sketch(i as u8 + 1)]);
     }
+    // Only accepted data earns: the curator accepts each with the committed sketch.
+    for i in 0..3u8 {
+        let id = (i + 1).to_string();
+        send(&url, KEY0, &[&datanets, "acceptSketch(uint256,bytes)", &id, &sketch(i + 1)]);
+    }
 
     // The model owner registers a model on that datanet (an adapter in the real registry).
     let fee = 1_000_003u64;
@@ -178,7 +183,7 @@ async fn inference_paid_and_settled_through_the_real_precompile() {
     }
     assert!(credited <= pool && pool - credited < U256::from(10_000u64), "rounding dust only");
 
-    // The curator rejects the second contribution: the registry excludes its point in the real
+    // The curator freezes the second contribution: the registry excludes its point in the real
     // precompile, so the next settlement credits only the other two contributors.
     let rejected = addr(KEYS[1]);
     assert!(
@@ -186,12 +191,8 @@ async fn inference_paid_and_settled_through_the_real_precompile() {
             .iter()
             .any(|s| s["contributor"].as_str().is_some_and(|a| a.eq_ignore_ascii_case(&rejected)))
     );
-    let r = send(&url, KEY0, &[&datanets, "reject(uint256)", "2"]);
-    assert_eq!(
-        r["logs"].as_array().map(Vec::len),
-        Some(2),
-        "PointsExcluded + ContributionRejected"
-    );
+    let r = send(&url, KEY0, &[&datanets, "freeze(uint256)", "2"]);
+    assert_eq!(r["logs"].as_array().map(Vec::len), Some(2), "PointsExcluded + ContributionFrozen");
     send(
         &url,
         payer,
@@ -225,18 +226,20 @@ async fn inference_paid_and_settled_through_the_real_precompile() {
         &[&datanets, "createDatanet(uint8,uint16,uint128,string)", "1", "0", "0", "ipfs://corpus"],
     );
     let docs: [&[u32]; 2] = [&[1, 2, 3, 4, 5, 6, 7, 8], &[50, 51, 52, 53, 54, 55]];
-    for (doc, key) in docs.iter().zip(KEYS) {
+    for (i, (doc, key)) in docs.iter().zip(KEYS).enumerate() {
         let packed = format!("0x{}", doc.iter().map(|t| format!("{t:08x}")).collect::<String>());
+        let lengths = format!("[{}]", doc.len());
         send(
             &url,
             key,
-            &[
-                &datanets,
-                "contributeDocuments(uint64,uint32[],bytes)",
-                "2",
-                &format!("[{}]", doc.len()),
-                &packed,
-            ],
+            &[&datanets, "contributeDocuments(uint64,uint32[],bytes)", "2", &lengths, &packed],
+        );
+        // Contributions 1-3 are the sketches.
+        let id = (4 + i).to_string();
+        send(
+            &url,
+            KEY0,
+            &[&datanets, "acceptDocuments(uint256,uint32[],bytes)", &id, &lengths, &packed],
         );
     }
     send(

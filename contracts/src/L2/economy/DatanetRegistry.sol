@@ -17,27 +17,34 @@ import {Precompiles} from "./Precompiles.sol";
 ///         this contract's own (1, 2, 3…); `precompileId` is the id in the precompile. Its owner
 ///         here (the curator) sets the stake each contribution must lock, in native OPEN.
 ///
-///         Contributing sends exactly the datanet's stake and registers the data in the
-///         precompile on the contributor's behalf (`addPoints` / `addDocuments` with the
-///         contributor's address), so attribution credits the contributor directly. One
-///         contribution is one sketch (influence) or one batch of documents (token).
+///         Contributing sends exactly the datanet's stake and commits to the data (its hash;
+///         the data itself is in the transaction's calldata for the curator to review). Only
+///         data a curator accepts earns: `acceptSketch` / `acceptDocuments` take the committed
+///         data and register it in the precompile on the contributor's behalf (`addPoints` /
+///         `addDocuments` with the contributor's address), so attribution credits the
+///         contributor directly. One contribution is one sketch (influence) or one batch of
+///         documents (token).
 ///
 ///         Lifecycle of a contribution and its stake (pull pattern, one contribution per call,
 ///         no loop over contributors anywhere):
 ///
-///         Pending --accept (curator)--> Accepted
+///         Pending --acceptSketch/acceptDocuments (curator)--> Accepted   (registered: earns)
 ///         Pending --reject (curator)--> Rejected   (stake refundable at once: withdrawStake)
-///         Pending | Accepted --requestUnbond (contributor)--> Unbonding
+///         Accepted --requestUnbond (contributor)--> Unbonding  (excluded: stops earning)
 ///         Unbonding --withdrawStake after `unbondingPeriod`--> Withdrawn
 ///         Pending | Accepted | Rejected | Unbonding --slash (governance)--> Slashed
 ///                                                   (stake to the treasury, `sweepSlashed`)
 ///
-///         Registered data is write-once in the precompiles, but rejection and slashing exclude
-///         the contribution's points or documents there (`excludePoints` / `excludeDocuments`):
-///         they stop earning in every later attribution. A withdrawal after unbonding does not
-///         (the data was accepted; the stake only bonded it). Governance can also block a
-///         contributor's payouts (`setPayoutBlocked`): InferencePayments sends a blocked
-///         contributor's attributed share to the treasury instead.
+///         A pending contribution cannot be unbonded: the curator decides it first. Data leaves
+///         attribution for good when its stake stops backing it: on `requestUnbond`, `freeze`
+///         and `slash` the contribution's points or documents are excluded in the precompile
+///         (`excludePoints` / `excludeDocuments`; registered data is write-once). Slashing is
+///         always reachable although governance takes longer than unbonding: the curator or
+///         governance can `freeze` a contribution at once, which holds its stake for
+///         `freezePeriod` (longer than a governance vote) whatever its unbonding says;
+///         governance then slashes or `unfreeze`s it. Governance can also block a contributor's
+///         payouts (`setPayoutBlocked`): InferencePayments sends a blocked contributor's
+///         attributed share to the treasury instead.
 contract DatanetRegistry is Governed, ReentrancyGuardTransient {
     /// @notice Which attribution precompile a datanet lives in.
     enum Kind {
@@ -68,18 +75,25 @@ contract DatanetRegistry is Governed, ReentrancyGuardTransient {
     struct Contribution {
         address contributor;
         Status status;
+        bool excluded; // its data no longer earns (or never was registered and never will be)
         uint64 datanetId;
         uint128 stake;
         uint64 unlockAt; // Unbonding: when the stake may be withdrawn
-        uint32 firstIndex; // first point index / first document index in the precompile
-        uint32 count; // points / documents registered
+        uint64 frozenUntil; // the stake is held until then (freeze)
+        uint32 firstIndex; // first point index / first document index in the precompile (Accepted)
+        uint32 count; // points / documents registered (Accepted)
+        bytes32 dataHash; // commitment to the data (keccak256 of the sketch, or of abi.encode(docLengths, tokens))
     }
 
-    /// @notice Upper bound on `unbondingPeriod`.
+    /// @notice Upper bound on `unbondingPeriod` and `freezePeriod`.
     uint64 public constant MAX_UNBONDING_PERIOD = 90 days;
+    /// @notice `freezePeriod` at deployment: longer than a governance vote and its timelock.
+    uint64 public constant DEFAULT_FREEZE_PERIOD = 21 days;
 
     /// @notice Seconds between `requestUnbond` and `withdrawStake` (governance).
     uint64 public unbondingPeriod;
+    /// @notice Seconds a `freeze` holds a contribution's stake (governance).
+    uint64 public freezePeriod;
     /// @notice Where slashed stake goes (governance).
     address public treasury;
     /// @notice Slashed stake not yet sent to the treasury.
@@ -107,14 +121,14 @@ contract DatanetRegistry is Governed, ReentrancyGuardTransient {
     event DatanetURIUpdated(uint64 indexed datanetId, string uri);
     event DatanetOwnerUpdated(uint64 indexed datanetId, address indexed previousOwner, address indexed newOwner);
     event Contributed(
-        uint256 indexed contributionId,
-        uint64 indexed datanetId,
-        address indexed contributor,
-        uint128 stake,
-        uint32 firstIndex,
-        uint32 count
+        uint256 indexed contributionId, uint64 indexed datanetId, address indexed contributor, uint128 stake, bytes32 dataHash
     );
-    event ContributionAccepted(uint256 indexed contributionId, uint64 indexed datanetId);
+    event ContributionAccepted(
+        uint256 indexed contributionId, uint64 indexed datanetId, uint32 firstIndex, uint32 count
+    );
+    event ContributionFrozen(uint256 indexed contributionId, address indexed by, uint64 frozenUntil);
+    event ContributionUnfrozen(uint256 indexed contributionId);
+    event FreezePeriodUpdated(uint64 previousPeriod, uint64 newPeriod);
     event ContributionRejected(uint256 indexed contributionId, uint64 indexed datanetId);
     event UnbondRequested(uint256 indexed contributionId, address indexed contributor, uint64 unlockAt);
     event StakeWithdrawn(uint256 indexed contributionId, address indexed contributor, uint256 amount);
@@ -133,6 +147,10 @@ contract DatanetRegistry is Governed, ReentrancyGuardTransient {
     error NotContributor(uint256 contributionId, address caller);
     error InvalidStatus(uint256 contributionId, Status status);
     error StillUnbonding(uint256 contributionId, uint64 unlockAt);
+    error Frozen(uint256 contributionId, uint64 frozenUntil);
+    error NotCuratorOrGovernance(uint256 contributionId, address caller);
+    error DataMismatch(uint256 contributionId);
+    error DataLength(uint256 expected, uint256 got);
     error UnbondingTooLong(uint64 period, uint64 max);
     error ZeroAddress();
     error NothingToSweep();
@@ -144,6 +162,7 @@ contract DatanetRegistry is Governed, ReentrancyGuardTransient {
     constructor(address governance, address treasury_, uint64 unbondingPeriod_) Governed(governance) {
         _setTreasury(treasury_);
         _setUnbondingPeriod(unbondingPeriod_);
+        _setFreezePeriod(DEFAULT_FREEZE_PERIOD);
     }
 
     // ---------------------------------------------------------------- datanets
@@ -192,8 +211,8 @@ contract DatanetRegistry is Governed, ReentrancyGuardTransient {
     // ------------------------------------------------------------ contributing
 
     /// @notice Contributes one data point to an influence datanet: locks the datanet's stake
-    ///         (`msg.value`, exactly) and registers `sketch` (int8, `dim` bytes) in the influence
-    ///         precompile for the caller. The precompile's errors (e.g. `BatchLength`) bubble up.
+    ///         (`msg.value`, exactly) and commits to `sketch` (int8, `dim` bytes). It earns once
+    ///         the curator accepts it (`acceptSketch`).
     function contributeSketch(uint64 datanetId, bytes calldata sketch)
         external
         payable
@@ -201,60 +220,107 @@ contract DatanetRegistry is Governed, ReentrancyGuardTransient {
         returns (uint256 contributionId)
     {
         Datanet storage d = _contributable(datanetId, Kind.Influence);
-        address[] memory contributors = new address[](1);
-        contributors[0] = msg.sender;
-        uint32 firstIndex = IInfluenceAttribution(Precompiles.INFLUENCE).addPoints(d.precompileId, contributors, sketch);
-        contributionId = _record(datanetId, firstIndex, 1);
+        if (sketch.length != d.dim) revert DataLength(d.dim, sketch.length);
+        contributionId = _record(datanetId, keccak256(sketch));
     }
 
     /// @notice Contributes documents to a token datanet: locks the datanet's stake (`msg.value`,
-    ///         exactly) and registers the documents (lengths `docLengths`, uint32 token ids packed
-    ///         big-endian in `tokens`) in the token-attribution precompile, all for the caller.
+    ///         exactly) and commits to the documents (lengths `docLengths`, uint32 token ids
+    ///         packed big-endian in `tokens`). They earn once the curator accepts them
+    ///         (`acceptDocuments`).
     function contributeDocuments(uint64 datanetId, uint32[] calldata docLengths, bytes calldata tokens)
         external
         payable
         nonReentrant
         returns (uint256 contributionId)
     {
-        Datanet storage d = _contributable(datanetId, Kind.Token);
+        _contributable(datanetId, Kind.Token);
+        uint256 total;
+        for (uint256 i; i < docLengths.length; ++i) {
+            total += docLengths[i];
+        }
+        if (docLengths.length == 0 || tokens.length != total * 4) revert DataLength(total * 4, tokens.length);
+        contributionId = _record(datanetId, keccak256(abi.encode(docLengths, tokens)));
+    }
+
+    // ---------------------------------------------------------------- curation
+
+    /// @notice Accepts a pending influence contribution (curator of its datanet): `sketch` must
+    ///         be the committed one; it is registered in the precompile for the contributor and
+    ///         earns from now on. The precompile's errors bubble up (then `reject` it).
+    function acceptSketch(uint256 contributionId, bytes calldata sketch) external nonReentrant {
+        Contribution storage c = _pendingForCurator(contributionId);
+        // Frozen data never enters attribution; the curator may still reject it.
+        if (c.excluded) revert Frozen(contributionId, c.frozenUntil);
+        if (keccak256(sketch) != c.dataHash) revert DataMismatch(contributionId);
+        Datanet storage d = _datanets[c.datanetId];
+        if (d.kind != Kind.Influence) revert WrongKind(c.datanetId, d.kind);
+        address[] memory contributors = new address[](1);
+        contributors[0] = c.contributor;
+        uint32 firstIndex = IInfluenceAttribution(Precompiles.INFLUENCE).addPoints(d.precompileId, contributors, sketch);
+        _accepted(contributionId, c, firstIndex, 1);
+    }
+
+    /// @notice Accepts a pending token contribution (curator of its datanet) with the committed
+    ///         documents, registered in the precompile for the contributor.
+    function acceptDocuments(uint256 contributionId, uint32[] calldata docLengths, bytes calldata tokens)
+        external
+        nonReentrant
+    {
+        Contribution storage c = _pendingForCurator(contributionId);
+        // Frozen data never enters attribution; the curator may still reject it.
+        if (c.excluded) revert Frozen(contributionId, c.frozenUntil);
+        if (keccak256(abi.encode(docLengths, tokens)) != c.dataHash) revert DataMismatch(contributionId);
+        Datanet storage d = _datanets[c.datanetId];
+        if (d.kind != Kind.Token) revert WrongKind(c.datanetId, d.kind);
         uint256 n = docLengths.length;
         address[] memory contributors = new address[](n);
         for (uint256 i; i < n; ++i) {
-            contributors[i] = msg.sender;
+            contributors[i] = c.contributor;
         }
         uint32 firstDoc = ITokenAttribution(Precompiles.TOKEN_ATTRIBUTION)
             .addDocuments(d.precompileId, contributors, docLengths, tokens);
         // n <= 2^32 - 1: the precompile numbers documents with uint32.
         // forge-lint: disable-next-line(unsafe-typecast)
-        contributionId = _record(datanetId, firstDoc, uint32(n));
-    }
-
-    // ---------------------------------------------------------------- curation
-
-    /// @notice Accepts a pending contribution (curator of its datanet).
-    function accept(uint256 contributionId) external {
-        Contribution storage c = _pendingForCurator(contributionId);
-        c.status = Status.Accepted;
-        emit ContributionAccepted(contributionId, c.datanetId);
+        _accepted(contributionId, c, firstDoc, uint32(n));
     }
 
     /// @notice Rejects a pending contribution (curator); its stake becomes withdrawable at once.
+    ///         Its data was never registered, so it never earned.
     function reject(uint256 contributionId) external {
         Contribution storage c = _pendingForCurator(contributionId);
         c.status = Status.Rejected;
-        _exclude(c);
+        c.excluded = true;
         emit ContributionRejected(contributionId, c.datanetId);
+    }
+
+    /// @notice Holds a contribution's stake for `freezePeriod` and takes its data out of
+    ///         attribution (curator of its datanet, or governance), so that governance can slash
+    ///         it although a vote takes longer than unbonding. Allowed while the stake is here
+    ///         (pending, accepted, rejected, unbonding); freezing again extends the hold.
+    function freeze(uint256 contributionId) external {
+        Contribution storage c = _contributions[contributionId];
+        Status s = c.status;
+        if (s == Status.None) revert UnknownContribution(contributionId);
+        if (msg.sender != owner() && msg.sender != _datanets[c.datanetId].owner) {
+            revert NotCuratorOrGovernance(contributionId, msg.sender);
+        }
+        if (s == Status.Withdrawn || s == Status.Slashed) revert InvalidStatus(contributionId, s);
+        _exclude(c);
+        uint64 until = uint64(block.timestamp) + freezePeriod;
+        c.frozenUntil = until;
+        emit ContributionFrozen(contributionId, msg.sender, until);
     }
 
     // ------------------------------------------------------------------- stake
 
-    /// @notice Starts unbonding a pending or accepted contribution's stake (contributor). It
-    ///         can be withdrawn `unbondingPeriod` seconds later and slashed until then.
+    /// @notice Starts unbonding an accepted contribution's stake (contributor): its data stops
+    ///         earning now, the stake can be withdrawn `unbondingPeriod` seconds later (unless
+    ///         frozen) and slashed until then. A pending contribution waits for its curator.
     function requestUnbond(uint256 contributionId) external {
         Contribution storage c = _ownContribution(contributionId);
-        if (c.status != Status.Pending && c.status != Status.Accepted) {
-            revert InvalidStatus(contributionId, c.status);
-        }
+        if (c.status != Status.Accepted) revert InvalidStatus(contributionId, c.status);
+        _exclude(c);
         uint64 unlockAt = uint64(block.timestamp) + unbondingPeriod;
         c.status = Status.Unbonding;
         c.unlockAt = unlockAt;
@@ -262,9 +328,12 @@ contract DatanetRegistry is Governed, ReentrancyGuardTransient {
     }
 
     /// @notice Sends a contribution's stake back to its contributor (contributor): a rejected
-    ///         contribution at once, an unbonding one once `unlockAt` has passed.
+    ///         contribution at once, an unbonding one once `unlockAt` has passed; neither while
+    ///         frozen.
     function withdrawStake(uint256 contributionId) external nonReentrant {
         Contribution storage c = _ownContribution(contributionId);
+        // forge-lint: disable-next-line(block-timestamp)
+        if (block.timestamp < c.frozenUntil) revert Frozen(contributionId, c.frozenUntil);
         Status s = c.status;
         if (s == Status.Unbonding) {
             // forge-lint: disable-next-line(block-timestamp)
@@ -289,11 +358,27 @@ contract DatanetRegistry is Governed, ReentrancyGuardTransient {
         Status s = c.status;
         if (s == Status.None) revert UnknownContribution(contributionId);
         if (s == Status.Withdrawn || s == Status.Slashed) revert InvalidStatus(contributionId, s);
-        if (s != Status.Rejected) _exclude(c);
+        _exclude(c);
         c.status = Status.Slashed;
+        c.frozenUntil = 0;
         uint256 amount = c.stake;
         slashedAccrued += amount;
         emit ContributionSlashed(contributionId, c.contributor, amount);
+    }
+
+    /// @notice Releases a frozen contribution's stake hold (governance). Its data stays out of
+    ///         attribution (exclusion in the precompile is final).
+    function unfreeze(uint256 contributionId) external onlyOwner {
+        Contribution storage c = _contributions[contributionId];
+        if (c.frozenUntil == 0) revert InvalidStatus(contributionId, c.status);
+        c.frozenUntil = 0;
+        emit ContributionUnfrozen(contributionId);
+    }
+
+    /// @notice Sets how long future `freeze`s hold a stake (governance); at most
+    ///         `MAX_UNBONDING_PERIOD`, and it should exceed the governance latency.
+    function setFreezePeriod(uint64 period) external onlyOwner {
+        _setFreezePeriod(period);
     }
 
     /// @notice Blocks (or unblocks) a contributor's attributed fees (governance).
@@ -361,8 +446,12 @@ contract DatanetRegistry is Governed, ReentrancyGuardTransient {
     }
 
     /// @dev Stops a contribution's points or documents from earning in every later attribution
-    ///      (the precompile keeps them stored: registered data is write-once).
+    ///      (the precompile keeps them stored: registered data is write-once). Data never
+    ///      registered (pending, rejected) is only marked, so it can never be accepted later.
     function _exclude(Contribution storage c) internal {
+        if (c.excluded) return;
+        c.excluded = true;
+        if (c.status != Status.Accepted && c.status != Status.Unbonding) return;
         Datanet storage d = _datanets[c.datanetId];
         if (d.kind == Kind.Influence) {
             IInfluenceAttribution(Precompiles.INFLUENCE).excludePoints(d.precompileId, c.firstIndex, c.count);
@@ -371,20 +460,30 @@ contract DatanetRegistry is Governed, ReentrancyGuardTransient {
         }
     }
 
-    function _record(uint64 datanetId, uint32 firstIndex, uint32 count) internal returns (uint256 contributionId) {
+    function _record(uint64 datanetId, bytes32 dataHash) internal returns (uint256 contributionId) {
         contributionId = ++contributionCount;
         // msg.value == the datanet's uint128 stake (checked in _contributable).
         uint128 stake = uint128(msg.value);
         _contributions[contributionId] = Contribution({
             contributor: msg.sender,
             status: Status.Pending,
+            excluded: false,
             datanetId: datanetId,
             stake: stake,
             unlockAt: 0,
-            firstIndex: firstIndex,
-            count: count
+            frozenUntil: 0,
+            firstIndex: 0,
+            count: 0,
+            dataHash: dataHash
         });
-        emit Contributed(contributionId, datanetId, msg.sender, stake, firstIndex, count);
+        emit Contributed(contributionId, datanetId, msg.sender, stake, dataHash);
+    }
+
+    function _accepted(uint256 contributionId, Contribution storage c, uint32 firstIndex, uint32 count) internal {
+        c.status = Status.Accepted;
+        c.firstIndex = firstIndex;
+        c.count = count;
+        emit ContributionAccepted(contributionId, c.datanetId, firstIndex, count);
     }
 
     function _pendingForCurator(uint256 contributionId) internal view returns (Contribution storage c) {
@@ -404,6 +503,12 @@ contract DatanetRegistry is Governed, ReentrancyGuardTransient {
         if (period > MAX_UNBONDING_PERIOD) revert UnbondingTooLong(period, MAX_UNBONDING_PERIOD);
         emit UnbondingPeriodUpdated(unbondingPeriod, period);
         unbondingPeriod = period;
+    }
+
+    function _setFreezePeriod(uint64 period) internal {
+        if (period > MAX_UNBONDING_PERIOD) revert UnbondingTooLong(period, MAX_UNBONDING_PERIOD);
+        emit FreezePeriodUpdated(freezePeriod, period);
+        freezePeriod = period;
     }
 
     function _setTreasury(address newTreasury) internal {
