@@ -43,7 +43,7 @@ L1="http://127.0.0.1:$L1_PORT"
 for _ in $(seq 1 100); do grep -q "Listening on" "$DIR/anvil.log" && break; sleep 0.1; done
 
 (cd contracts && FOUNDRY_SOLC="$ROOT/contracts/scripts/solc" FOUNDRY_OFFLINE=true \
-  FOUNDRY_BROADCAST="$DIR/broadcast" BATCHER="$BATCHER" \
+  FOUNDRY_BROADCAST="$DIR/broadcast" DEVNET=true BATCHER="$BATCHER" \
   "$FOUNDRY/forge-linux-amd64/bin/forge" script script/DeployL1.s.sol --rpc-url "$L1" \
   --broadcast --private-key "$KEY0") >"$DIR/deploy.txt"
 "$BIN/ol-genesis" --l1.rpc "$L1" --deployment "$DIR/deploy.txt" --batcher "$BATCHER" \

@@ -114,7 +114,7 @@ wait_rpc "$l1" anvil
 if [ ! -f "$dir/rollup.json" ] || [ ! -f "$dir/deploy.log" ]; then
     say "deploying the L1 contracts (contracts/script/DeployL1.s.sol)"
     (cd "$root/contracts" && FOUNDRY_SOLC="$root/contracts/scripts/solc" FOUNDRY_OFFLINE=true \
-        FOUNDRY_BROADCAST="$dir/broadcast" BATCHER="$batcher" PROPOSER="$deployer" \
+        FOUNDRY_BROADCAST="$dir/broadcast" DEVNET=true BATCHER="$batcher" PROPOSER="$deployer" \
         forge script script/DeployL1.s.sol --rpc-url "$l1" --broadcast \
         --private-key "$deployer_key") >"$dir/deploy.log.tmp" 2>&1 || {
         tail -30 "$dir/deploy.log.tmp" >&2

@@ -13,10 +13,13 @@ import {AttestationVerifier} from "../src/L1/AttestationVerifier.sol";
 ///
 /// Four creations, in this order (so the addresses follow from the deployer's nonce):
 /// OpenToken, AttestationVerifier, SettlementInbox, OpenPortal. Settings come from the
-/// environment; every one defaults to the deployer (roles) or a devnet value:
+/// environment:
 ///   OPEN_HOLDER, L1_OWNER, BATCHER, PROPOSER, GUARDIAN, PROVER_SIGNER   (addresses)
-///   CHALLENGE_WINDOW (s, default 0), PROOF_MATURITY_DELAY (s, default 0),
+///   CHALLENGE_WINDOW (s), PROOF_MATURITY_DELAY (s),
 ///   MAX_DEPOSIT_GAS (default 20000000), STARTING_BLOCK (L2, default 0)
+/// With DEVNET=true the roles default to the deployer and both windows to 0 (withdrawals final
+/// at once): right for a devnet only. Without it every role and both windows must be given, and
+/// the windows must be positive, so devnet settings cannot be shipped by accident.
 /// MAX_DEPOSIT_GAS is OP's maxResourceLimit: the L2 gas the deposits of one L1 block may buy
 /// together, and ten times the target of the deposit fee market (OpenPortal's EIP-1559-style
 /// base fee rises when deposits buy more than a tenth of it per L1 block, and a deposit burns
@@ -30,26 +33,46 @@ contract DeployL1 is Script {
         OpenPortal portal;
     }
 
+    error DevnetSettingsOutsideDevnet(string name);
+
+    /// @dev An address setting: the deployer by default on a devnet, required elsewhere.
+    function _role(string memory name, address deployer, bool devnet) internal view returns (address) {
+        return devnet ? vm.envOr(name, deployer) : vm.envAddress(name);
+    }
+
+    /// @dev A window in seconds: 0 by default on a devnet, required and positive elsewhere.
+    function _window(string memory name, bool devnet) internal view returns (uint256 w) {
+        w = devnet ? vm.envOr(name, uint256(0)) : vm.envUint(name);
+        if (!devnet && w == 0) revert DevnetSettingsOutsideDevnet(name);
+    }
+
     function run() external returns (Deployment memory d) {
+        bool devnet = vm.envOr("DEVNET", false);
+        uint256 challengeWindow = _window("CHALLENGE_WINDOW", devnet);
+        uint256 proofMaturity = _window("PROOF_MATURITY_DELAY", devnet);
+        if (!devnet) {
+            // Refuse a missing role before anything is broadcast.
+            string[6] memory roles = ["OPEN_HOLDER", "PROVER_SIGNER", "L1_OWNER", "BATCHER", "PROPOSER", "GUARDIAN"];
+            for (uint256 i; i < roles.length; ++i) {
+                vm.envAddress(roles[i]);
+            }
+        }
         vm.startBroadcast();
         (, address deployer,) = vm.readCallers();
 
-        d.token = new OpenToken(vm.envOr("OPEN_HOLDER", deployer));
-        d.verifier = new AttestationVerifier(vm.envOr("PROVER_SIGNER", deployer));
+        d.token = new OpenToken(_role("OPEN_HOLDER", deployer, devnet));
+        d.verifier = new AttestationVerifier(_role("PROVER_SIGNER", deployer, devnet));
         d.inbox = new SettlementInbox(
-            vm.envOr("L1_OWNER", deployer),
-            vm.envOr("BATCHER", deployer),
-            vm.envOr("PROPOSER", deployer),
-            vm.envOr("GUARDIAN", deployer),
+            _role("L1_OWNER", deployer, devnet),
+            _role("BATCHER", deployer, devnet),
+            _role("PROPOSER", deployer, devnet),
+            _role("GUARDIAN", deployer, devnet),
             d.verifier,
-            vm.envOr("CHALLENGE_WINDOW", uint256(0)),
+            challengeWindow,
             vm.envOr("STARTING_BLOCK", uint256(0))
         );
         d.portal = new OpenPortal(
-            d.token,
-            d.inbox,
-            vm.envOr("PROOF_MATURITY_DELAY", uint256(0)),
-            uint64(vm.envOr("MAX_DEPOSIT_GAS", uint256(20_000_000)))
+            d.token, d.inbox, proofMaturity, uint64(vm.envOr("MAX_DEPOSIT_GAS", uint256(20_000_000)))
         );
         vm.stopBroadcast();
 

@@ -146,6 +146,7 @@ impl L1Devnet {
             .env("FOUNDRY_OFFLINE", "true")
             // Broadcast records go to the test's directory, not the checkout's.
             .env("FOUNDRY_BROADCAST", dir.join("broadcast"))
+            .env("DEVNET", "true")
             .env("BATCHER", BATCHER.to_string())
             .args(["script", "script/DeployL1.s.sol", "--rpc-url", url])
             .args(["--broadcast", "--private-key", KEY0]));
