@@ -99,6 +99,7 @@ contract L2ToL1MessagePasserTest is Test {
         uint16 _prior
     ) public {
         vm.assume(_sender != PREDEPLOY);
+        vm.assume(_target != address(0) || _value == 0); // refused: test_valueToZeroAddressRefused
         // Start from an arbitrary nonce, as a long-running chain would.
         vm.store(PREDEPLOY, bytes32(uint256(1)), bytes32(uint256(_prior)));
         uint256 nonce = (uint256(1) << 240) | _prior;
@@ -113,6 +114,18 @@ contract L2ToL1MessagePasserTest is Test {
 
         assertTrue(passer.sentMessages(expected));
         assertEq(uint256(vm.load(PREDEPLOY, _sentSlot(expected))), 1);
+        assertEq(passer.messageNonce(), nonce + 1);
+    }
+
+    /// Review finding 5: value sent to address(0) could never be released on L1.
+    function test_valueToZeroAddressRefused() public {
+        vm.deal(address(this), 1 ether);
+        uint256 nonce = passer.messageNonce();
+        vm.expectRevert(L2ToL1MessagePasser.ValueToZeroAddress.selector);
+        passer.initiateWithdrawal{value: 1}(address(0), 100_000, "");
+        assertEq(passer.messageNonce(), nonce);
+        // A message without value to address(0) is still a message.
+        passer.initiateWithdrawal(address(0), 100_000, hex"01");
         assertEq(passer.messageNonce(), nonce + 1);
     }
 }

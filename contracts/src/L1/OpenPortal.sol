@@ -27,8 +27,11 @@ import {AddressAliasHelper} from "./libraries/AddressAliasHelper.sol";
 ///         - `depositTransaction(to, value, gasLimit, isCreation, data)` keeps OP's signature for
 ///           messages that carry no new OPEN: mint = 0, `value` comes out of `from`'s existing L2
 ///           balance. It refuses ETH (`msg.value` must be 0); there is no ETH on L2.
-///         `from` is the caller, or its alias (+0x1111…1111) when the caller is a contract
-///         (`msg.sender != tx.origin`), as in OP: a contract's minted OPEN lands at its alias.
+///         `from` is the caller, or its alias (+0x1111…1111) when the caller is a contract, as
+///         in OP (`EOA.isSenderEOA`): a contract's minted OPEN lands at its alias. An EOA with
+///         an EIP-7702 delegation (code `0xef0100 ‖ delegate`, 23 bytes) that deposits through
+///         another account's transaction is not aliased: its key controls the same address
+///         on L2.
 ///         Each deposit's gas limit is at least 21000 + 16 per data byte, the data at most
 ///         120,000 bytes, and the deposits of one L1 block together buy at most
 ///         `maxDepositGasPerL1Block` L2 gas, so they always fit in the L2 block that includes them.
@@ -315,6 +318,21 @@ contract OpenPortal {
         openToken.safeTransferFrom(msg.sender, address(this), _amount);
     }
 
+    /// @dev OP's `EOA.isSenderEOA`: the transaction's signer, or an EOA whose code is an
+    ///      EIP-7702 delegation designator (exactly 23 bytes starting 0xef0100).
+    function _senderIsEOA() internal view returns (bool isEOA) {
+        if (msg.sender == tx.origin) return true;
+        address sender = msg.sender;
+        if (sender.code.length != 23) return false;
+        bytes3 prefix;
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            extcodecopy(sender, ptr, 0, 32)
+            prefix := mload(ptr)
+        }
+        return prefix == 0xef0100;
+    }
+
     function _deposit(
         address _to,
         uint256 _mint,
@@ -328,7 +346,7 @@ contract OpenPortal {
         if (_gasLimit < minimumGasLimit(uint64(_data.length))) revert GasLimitTooSmall();
 
         address from = msg.sender;
-        if (msg.sender != tx.origin) from = AddressAliasHelper.applyL1ToL2Alias(msg.sender);
+        if (!_senderIsEOA()) from = AddressAliasHelper.applyL1ToL2Alias(msg.sender);
 
         emit TransactionDeposited(
             from, _to, DEPOSIT_VERSION, abi.encodePacked(_mint, _value, _gasLimit, _isCreation, _data)

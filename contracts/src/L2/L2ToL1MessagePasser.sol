@@ -62,11 +62,18 @@ contract L2ToL1MessagePasser {
         emit WithdrawerBalanceBurnt(balance);
     }
 
-    /// @notice Starts a withdrawal to `_target` on L1 carrying `msg.value`.
+    /// @notice Value sent to `address(0)`: the portal releases OPEN to the target, and OPEN
+    ///         (OpenZeppelin's ERC-20) cannot be sent to the zero address, so it could never
+    ///         finalize and the value would be lost.
+    error ValueToZeroAddress();
+
+    /// @notice Starts a withdrawal to `_target` on L1 carrying `msg.value`. Value to
+    ///         `address(0)` is refused (`ValueToZeroAddress`).
     /// @param _target   Address called on L1.
     /// @param _gasLimit Minimum gas limit for executing the message on L1.
     /// @param _data     Calldata for the L1 call.
     function initiateWithdrawal(address _target, uint256 _gasLimit, bytes memory _data) public payable {
+        if (_target == address(0) && msg.value != 0) revert ValueToZeroAddress();
         uint256 nonce = messageNonce();
         bytes32 withdrawalHash = keccak256(abi.encode(nonce, msg.sender, _target, msg.value, _gasLimit, _data));
 

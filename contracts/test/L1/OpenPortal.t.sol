@@ -246,6 +246,31 @@ contract OpenPortalTest is L1Setup {
         assertEq(from, alias_);
     }
 
+    /// Review finding 5: an EIP-7702-delegated EOA whose deposit is relayed (another account's
+    /// transaction runs its delegated code) keeps its address, as OP's `isSenderEOA` decides;
+    /// 23 bytes of other code are a contract and are aliased.
+    function test_deposit_7702DelegatedEOAIsNotAliased() public {
+        address eoa = makeAddr("7702 eoa");
+        address relayer = makeAddr("relayer");
+        vm.etch(eoa, abi.encodePacked(hex"ef0100", address(0xde1e6a7e)));
+        vm.prank(holder);
+        assertTrue(token.transfer(eoa, 2 ether));
+        vm.prank(eoa);
+        token.approve(address(portal), 2 ether);
+        vm.recordLogs();
+        vm.prank(eoa, relayer);
+        portal.depositOpen(CAFE, 1 ether, 100_000, "");
+        (address from,,,) = _lastDeposit();
+        assertEq(from, eoa);
+
+        vm.etch(eoa, abi.encodePacked(hex"5f5f5f", address(0xde1e6a7e))); // 23 bytes, no designator
+        vm.recordLogs();
+        vm.prank(eoa, relayer);
+        portal.depositOpen(CAFE, 1 ether, 100_000, "");
+        (from,,,) = _lastDeposit();
+        assertEq(from, AddressAliasHelper.applyL1ToL2Alias(eoa));
+    }
+
     function testFuzz_alias_wrapsAround(address _a) public pure {
         address aliased = AddressAliasHelper.applyL1ToL2Alias(_a);
         unchecked {
