@@ -17,6 +17,9 @@ import {AttestationVerifier} from "../src/L1/AttestationVerifier.sol";
 ///   OPEN_HOLDER, L1_OWNER, BATCHER, PROPOSER, GUARDIAN, PROVER_SIGNER   (addresses)
 ///   CHALLENGE_WINDOW (s), PROOF_MATURITY_DELAY (s),
 ///   MAX_DEPOSIT_GAS (default 20000000), STARTING_BLOCK (L2, default 0)
+///   GENESIS_SUPPLY (OPEN wei locked for the L2 genesis allocation; default 100,000 OPEN with
+///   DEVNET=true, the ten dev accounts' 10,000 each, else 0; needs the deployer to hold the
+///   OPEN and own the inbox)
 /// With DEVNET=true the roles default to the deployer and both windows to 0 (withdrawals final
 /// at once): right for a devnet only. Without it every role and both windows must be given, and
 /// the windows must be positive, so devnet settings cannot be shipped by accident.
@@ -74,11 +77,17 @@ contract DeployL1 is Script {
         d.portal = new OpenPortal(
             d.token, d.inbox, proofMaturity, uint64(vm.envOr("MAX_DEPOSIT_GAS", uint256(20_000_000)))
         );
+        uint256 genesisSupply = vm.envOr("GENESIS_SUPPLY", devnet ? uint256(100_000 ether) : uint256(0));
+        if (genesisSupply != 0) {
+            d.token.approve(address(d.portal), genesisSupply);
+            d.portal.lockGenesisSupply(genesisSupply);
+        }
         vm.stopBroadcast();
 
         console.log("OpenToken", address(d.token));
         console.log("AttestationVerifier", address(d.verifier));
         console.log("SettlementInbox", address(d.inbox));
         console.log("OpenPortal", address(d.portal));
+        console.log("GenesisSupply", d.portal.genesisSupply());
     }
 }

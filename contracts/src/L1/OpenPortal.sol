@@ -138,8 +138,9 @@ contract OpenPortal {
     /// @notice Whether the guardian has paused the portal.
     bool public paused;
 
-    /// @notice OPEN locked against L2 supply: minted by deposits minus released by withdrawals
-    ///         (OPEN sent here by plain transfers is not counted and stays here).
+    /// @notice OPEN locked against L2 supply: the L2 genesis allocation plus what deposits mint,
+    ///         minus what withdrawals release (OPEN sent here by plain transfers is not counted
+    ///         and stays here). Invariant across the layers: L2 OPEN supply <= totalLocked.
     uint256 public totalLocked;
 
     /// @notice The deposit gas market: base fee and gas bought in the last L1 block with deposits.
@@ -151,6 +152,10 @@ contract OpenPortal {
     /// @notice Withdrawals that have been proven, by withdrawal hash.
     mapping(bytes32 => ProvenWithdrawal) public provenWithdrawals;
 
+    /// @notice OPEN locked for the L2 genesis allocation (`lockGenesisSupply`, once): the L2
+    ///         genesis may allocate at most this much, so no L2 OPEN exists without L1 OPEN here.
+    uint256 public genesisSupply;
+
     /// @notice OP's deposit event; see the contract notice for `opaqueData`.
     event TransactionDeposited(address indexed from, address indexed to, uint256 indexed version, bytes opaqueData);
 
@@ -160,6 +165,7 @@ contract OpenPortal {
     /// @notice A withdrawal was finalized; `success` tells whether its call succeeded.
     event WithdrawalFinalized(bytes32 indexed withdrawalHash, bool success);
 
+    event GenesisSupplyLocked(address indexed from, uint256 amount);
     event Paused(address indexed guardian);
     event Unpaused(address indexed guardian);
 
@@ -184,6 +190,8 @@ contract OpenPortal {
     error ProofNotMature();
     error NonReentrant();
     error GasEstimation();
+    error NotInboxOwner();
+    error GenesisSupplyAlreadyLocked();
 
     modifier whenNotPaused() {
         if (paused) revert PortalPaused();
@@ -310,6 +318,19 @@ contract OpenPortal {
     {
         _lock(_amount);
         _deposit(_to, _amount, _amount, _gasLimit, false, _data);
+    }
+
+    /// @notice Locks `_amount` L1 OPEN (pulled from the caller) as the backing of the L2 genesis
+    ///         allocation, before the L2 genesis is written (`ol-genesis` reads `genesisSupply`
+    ///         at the rollup's L1 genesis block and allocates no more). Once, by the inbox's
+    ///         owner (the deployer on a devnet); it mints nothing on L2 by itself.
+    function lockGenesisSupply(uint256 _amount) external {
+        if (msg.sender != inbox.owner()) revert NotInboxOwner();
+        if (genesisSupply != 0) revert GenesisSupplyAlreadyLocked();
+        if (_amount == 0) revert NoValue();
+        genesisSupply = _amount;
+        emit GenesisSupplyLocked(msg.sender, _amount);
+        _lock(_amount);
     }
 
     function _lock(uint256 _amount) internal {

@@ -10,7 +10,10 @@ contract DeployL1Test is Test {
         vm.setEnv("DEVNET", "true");
         DeployL1.Deployment memory d = new DeployL1().run();
         address deployer = msg.sender; // forge's default sender broadcasts
-        assertEq(d.token.balanceOf(vm.envOr("OPEN_HOLDER", deployer)), d.token.TOTAL_SUPPLY());
+        assertEq(
+            d.token.balanceOf(vm.envOr("OPEN_HOLDER", deployer)),
+            d.token.TOTAL_SUPPLY() - vm.envOr("GENESIS_SUPPLY", uint256(100_000 ether))
+        );
         assertEq(d.verifier.signer(), vm.envOr("PROVER_SIGNER", deployer));
         assertEq(d.inbox.owner(), vm.envOr("L1_OWNER", deployer));
         assertEq(d.inbox.batcher(), vm.envOr("BATCHER", deployer));
@@ -23,6 +26,11 @@ contract DeployL1Test is Test {
         assertEq(address(d.portal.openToken()), address(d.token));
         assertEq(d.portal.proofMaturityDelay(), vm.envOr("PROOF_MATURITY_DELAY", uint256(0)));
         assertEq(d.portal.maxDepositGasPerL1Block(), vm.envOr("MAX_DEPOSIT_GAS", uint256(20_000_000)));
+        // The devnet's L2 genesis allocation is backed by OPEN locked in the portal.
+        uint256 genesisSupply = vm.envOr("GENESIS_SUPPLY", uint256(100_000 ether));
+        assertEq(d.portal.genesisSupply(), genesisSupply);
+        assertEq(d.portal.totalLocked(), genesisSupply);
+        assertEq(d.token.balanceOf(address(d.portal)), genesisSupply);
     }
 
     /// Review finding 5: the devnet defaults (zero windows, every role the deployer) must not be
@@ -57,5 +65,6 @@ contract DeployL1Test is Test {
         assertEq(d.portal.proofMaturityDelay(), 604800);
         assertEq(d.inbox.guardian(), address(0xA6));
         assertEq(d.verifier.signer(), address(0xA2));
+        assertEq(d.portal.genesisSupply(), 0, "nothing locked outside a devnet unless asked");
     }
 }

@@ -271,6 +271,29 @@ contract OpenPortalTest is L1Setup {
         assertEq(from, AddressAliasHelper.applyL1ToL2Alias(eoa));
     }
 
+    /// Review finding 5: every L2 OPEN is backed by OPEN locked here, the genesis allocation
+    /// included. `lockGenesisSupply` locks it once, by the inbox's owner, without a deposit.
+    function test_lockGenesisSupply() public {
+        vm.prank(holder);
+        assertTrue(token.transfer(owner, 100 ether));
+        vm.startPrank(owner);
+        token.approve(address(portal), 100 ether);
+        vm.expectRevert(OpenPortal.NoValue.selector);
+        portal.lockGenesisSupply(0);
+        vm.recordLogs();
+        portal.lockGenesisSupply(60 ether);
+        assertEq(vm.getRecordedLogs().length, 2, "GenesisSupplyLocked + Transfer, no deposit");
+        vm.expectRevert(OpenPortal.GenesisSupplyAlreadyLocked.selector);
+        portal.lockGenesisSupply(1 ether);
+        vm.stopPrank();
+        assertEq(portal.genesisSupply(), 60 ether);
+        assertEq(portal.totalLocked(), 60 ether);
+        assertEq(token.balanceOf(address(portal)), 60 ether);
+        vm.prank(holder);
+        vm.expectRevert(OpenPortal.NotInboxOwner.selector);
+        portal.lockGenesisSupply(1 ether);
+    }
+
     function testFuzz_alias_wrapsAround(address _a) public pure {
         address aliased = AddressAliasHelper.applyL1ToL2Alias(_a);
         unchecked {

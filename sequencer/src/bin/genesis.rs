@@ -20,7 +20,7 @@
 //! dev mode (base fee 5,227, blob base fee 1,014,213).
 
 use alloy_eips::{BlockId, BlockNumberOrTag};
-use alloy_primitives::{Address, B256, Bytes};
+use alloy_primitives::{Address, B256, Bytes, U256};
 use alloy_provider::{Provider, RootProvider};
 use alloy_rpc_types_eth::TransactionRequest;
 use alloy_sol_types::SolCall;
@@ -145,6 +145,14 @@ fn addresses(args: &Args) -> eyre::Result<(Address, Option<Address>)> {
 }
 
 /// One `eth_call` of an address-returning getter at `at`.
+/// The dev accounts' L2 balances: `supply` (what the portal locked for the genesis) split
+/// evenly, the remainder to the first, so the genesis allocates exactly what L1 backs.
+fn dev_allocation(supply: U256, accounts: usize) -> Vec<U256> {
+    let n = U256::from(accounts.max(1));
+    let (share, rest) = (supply / n, supply % n);
+    (0..accounts).map(|i| if i == 0 { share + rest } else { share }).collect()
+}
+
 async fn call_address<C: SolCall<Return = Address>>(
     l1: &RootProvider,
     to: Address,
@@ -234,10 +242,24 @@ async fn run(args: Args) -> eyre::Result<()> {
     }
     info!(%portal, %inbox, %batcher, "L1 contracts");
 
-    // The L2 genesis: the dev allocation on this chain id, at the L1 block's time.
+    // The L2 genesis: the dev accounts on this chain id, at the L1 block's time, holding exactly
+    // the OPEN the portal locked for them (L2 OPEN supply <= OPEN locked on L1, from block 0).
+    let request = TransactionRequest::default()
+        .to(portal)
+        .input(Bytes::from(OpenPortal::genesisSupplyCall {}.abi_encode()).into());
+    let out = l1.call(request).block(at).await.wrap_err("genesisSupply() on the portal")?;
+    let supply = OpenPortal::genesisSupplyCall::abi_decode_returns(&out)
+        .map_err(|e| eyre!("genesisSupply() on {portal} returned {out}: {e}"))?;
     let mut spec = GenesisSpec::dev(Some(args.gas_limit))?;
     spec.chain.chain_id = args.l2_chain_id;
     spec.timestamp = timestamp;
+    let keys = ol_sequencer::genesis::dev_keys()?;
+    for (key, balance) in keys.iter().zip(dev_allocation(supply, keys.len())) {
+        if let Some(account) = spec.alloc.get_mut(&key.address()) {
+            account.balance = balance;
+        }
+    }
+    info!(genesis_supply = %supply, accounts = keys.len(), "L2 genesis allocation backed by the portal");
     std::fs::create_dir_all(&args.out)
         .wrap_err_with(|| format!("creating {}", args.out.display()))?;
     // Hash what the node will build from the file, not the in-memory spec: write it aside,
@@ -333,6 +355,18 @@ d: struct DeployL1.Deployment Deployment({ token: 0x5FbDB2315678afecb367f032d93F
   SettlementInbox 0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0
   OpenPortal 0xCf7Ed3AccA5a467e9e704C703E8D87F634fB0Fc9
 ";
+
+    #[test]
+    fn the_dev_allocation_is_exactly_the_locked_supply() {
+        let ten_thousand = U256::from(10_000u64) * U256::from(10u64).pow(U256::from(18u64));
+        let split = dev_allocation(ten_thousand * U256::from(10u64), 10);
+        assert!(split.iter().all(|b| *b == ten_thousand));
+        let odd = dev_allocation(U256::from(1_003u64), 10);
+        assert_eq!(odd[0], U256::from(103u64));
+        assert!(odd[1..].iter().all(|b| *b == U256::from(100u64)));
+        assert_eq!(odd.iter().fold(U256::ZERO, |a, b| a + *b), U256::from(1_003u64));
+        assert!(dev_allocation(U256::ZERO, 10).iter().all(|b| b.is_zero()));
+    }
 
     #[test]
     fn reads_the_deploy_script_output() {

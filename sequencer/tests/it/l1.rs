@@ -262,3 +262,64 @@ fn health_is_ready_when_in_sync_and_503_when_l1_is_gone() {
     assert!(gone["l1"]["error"].as_str().is_some_and(|e| !e.is_empty()), "{gone}");
     let _ = head(&node.url);
 }
+
+/// Every L2 OPEN is backed by OPEN locked in the L1 portal (review finding 5): the genesis
+/// allocates exactly what the deployment locked for it, a deposit mints what it locks, and L2
+/// fees move OPEN between accounts (to the fee vaults) without creating any. Summed over every
+/// account that can hold OPEN in this scenario, L2 supply equals `totalLocked` to the wei.
+#[test]
+fn l2_open_supply_equals_the_open_locked_in_the_portal() {
+    let l1 = L1Devnet::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let node = start_node(&l1, dir.path());
+    let l2 = node.url.as_str();
+    wait_for("the first L2 blocks", Duration::from_secs(30), || head(l2) >= 2);
+    let portal = l1.portal.to_string();
+    let locked = || -> U256 {
+        let out = cast(&["call", &portal, "totalLocked()(uint256)", "--rpc-url", &l1.url]);
+        out.split_whitespace().next().expect("value").parse().expect("u256")
+    };
+    let (recipient, target) = (
+        "0x000000000000000000000000000000000000bEEF",
+        "0x000000000000000000000000000000000000CAFE",
+    );
+    let supply = |tag: &str| -> U256 {
+        let miner = cast(&["block", tag, "--field", "miner", "--rpc-url", l2]);
+        let keys = ol_sequencer::genesis::dev_keys().expect("dev keys");
+        let mut holders: Vec<String> = keys.iter().map(|k| k.address().to_string()).collect();
+        holders.extend([recipient, target, &miner].map(str::to_string));
+        // OP's fee vaults: sequencer (priority fees), base fee, L1 fee, operator fee.
+        holders.extend(
+            ["11", "19", "1a", "1b"]
+                .map(|s| format!("0x42000000000000000000000000000000000000{s}")),
+        );
+        holders.sort_by_key(|a| a.to_lowercase());
+        holders.dedup_by_key(|a| a.to_lowercase());
+        holders
+            .iter()
+            .map(|a| -> U256 {
+                cast(&["balance", a, "--block", tag, "--rpc-url", l2]).parse().expect("wei")
+            })
+            .fold(U256::ZERO, |a, b| a + b)
+    };
+    let genesis_supply: U256 =
+        cast(&["call", &portal, "genesisSupply()(uint256)", "--rpc-url", &l1.url])
+            .split_whitespace()
+            .next()
+            .expect("value")
+            .parse()
+            .expect("u256");
+    assert_eq!(genesis_supply, U256::from(100_000u64) * U256::from(10u64).pow(U256::from(18u64)));
+    assert_eq!(supply("0"), genesis_supply, "the genesis allocates what the portal locked");
+    assert_eq!(supply("0"), locked());
+
+    let amount = "3000000000000000000";
+    deposit_open(&l1, recipient, amount);
+    wait_for("the deposit on L2", Duration::from_secs(60), || {
+        cast(&["balance", recipient, "--rpc-url", l2]) == amount
+    });
+    // An L2 transfer pays base, priority and L1 fees into the vaults.
+    cast(&["send", "--rpc-url", l2, "--private-key", KEY0, target, "--value", "12345"]);
+    let tip = head(l2).to_string();
+    assert_eq!(supply(&tip), locked(), "L2 supply == OPEN locked, after a deposit and fees");
+}
