@@ -40,9 +40,13 @@ interface IInfluenceAttribution {
     error UnknownSelector(bytes4 selector);
     /// @notice Dimension outside 64..=1024.
     error InvalidDimension(uint256 got);
-    /// @notice A sketch whose length is not the datanet's dimension.
+    /// @notice A single sketch whose length is not the datanet's dimension. Not raised through
+    ///         this ABI: `addPoints` reports a wrong length as `BatchLength`, `score` as
+    ///         `DimensionMismatch`. Kept so the error table stays stable.
     error SketchLength(uint256 expected, uint256 got);
-    /// @notice sketches.length != contributors.length * dim.
+    /// @notice `addPoints`: sketches.length != contributors.length * dim (fields: the number of
+    ///         contributors, contributors.length * dim, sketches.length), including a sketch of
+    ///         the wrong length for one contributor; an empty batch is BatchLength(0, 0, 0).
     error BatchLength(uint256 contributors, uint256 expected, uint256 got);
     /// @notice The datanet would exceed 2^32 - 1 points.
     error DatanetFull(uint64 datanetId);
@@ -50,7 +54,8 @@ interface IInfluenceAttribution {
     error UnknownDatanet(uint64 datanetId);
     /// @notice Only the datanet's owner may add points.
     error NotDatanetOwner(uint64 datanetId, address caller);
-    /// @notice A query naming no datanet, or more than the per-query limit.
+    /// @notice A query naming no datanet, or more than 64 (the per-query limit); `got` is the
+    ///         number named.
     error DatanetCount(uint256 got);
     /// @notice A datanet named twice in one query.
     error DuplicateDatanet(uint64 datanetId);
@@ -77,15 +82,18 @@ interface IInfluenceAttribution {
     ///         Solidity's code-size check, which an address without code would fail).
     function excludePoints(uint64 datanetId, uint32 firstIndex, uint32 count) external returns (uint64 ranges);
 
-    /// @notice Scores `querySketch` against every point of `datanetIds`. `topK` = 0 keeps every
-    ///         point; `topPoints` (at most 16) bounds the returned points. Shares are sorted by
-    ///         bps descending, then address ascending.
+    /// @notice Scores `querySketch` against every point of `datanetIds` (1 to 64 distinct
+    ///         datanets of one dimension). `topK` = 0 keeps every point; `topPoints` bounds the
+    ///         returned points: values above 16 are taken as 16 (no revert; the gas is charged
+    ///         for at most 16 too). Shares are sorted by bps descending, then address ascending.
     function score(uint64[] calldata datanetIds, bytes calldata querySketch, uint32 topK, uint8 topPoints)
         external
         view
         returns (Share[] memory shares, ScoredPoint[] memory top);
 
-    /// @notice Same as score, and emits InfluenceScored with queryHash = keccak256 of the calldata.
+    /// @notice Same as score, and emits InfluenceScored with queryHash = keccak256 of the whole
+    ///         calldata (selector included: keccak256(abi.encodeCall(recordScore, (datanetIds,
+    ///         querySketch, topK, topPoints)))), so queries that differ in any argument differ.
     function recordScore(uint64[] calldata datanetIds, bytes calldata querySketch, uint32 topK, uint8 topPoints)
         external
         returns (Share[] memory shares, ScoredPoint[] memory top);

@@ -43,6 +43,8 @@ interface ITokenAttribution {
     /// @notice A `bytes` token argument whose length is not a multiple of 4.
     error TokenBytesLength(uint256 got);
     /// @notice docLengths do not add up to the tokens given, or contributors/docLengths differ.
+    ///         Fields: docLengths.length, the sum of docLengths, the number of tokens given
+    ///         (bytes / 4).
     error DocumentLayout(uint256 documents, uint256 tokensExpected, uint256 tokensGiven);
     /// @notice A registration with no document.
     error NoDocuments();
@@ -54,7 +56,8 @@ interface ITokenAttribution {
     error UnknownDatanet(uint64 datanetId);
     /// @notice Only the datanet's owner may add documents.
     error NotDatanetOwner(uint64 datanetId, address caller);
-    /// @notice A query naming no datanet, or more than the per-query limit.
+    /// @notice A query naming no datanet, or more than 64 (the per-query limit); `got` is the
+    ///         number named.
     error DatanetCount(uint256 got);
     /// @notice A datanet named twice in one query.
     error DuplicateDatanet(uint64 datanetId);

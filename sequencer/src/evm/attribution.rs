@@ -458,9 +458,9 @@ fn score(
             .map(|s| I::Share { contributor: s.contributor, bps: s.bps })
             .collect();
         let caller = ctx.input.caller;
-        ctx.log(
-            I::InfluenceScored { caller, queryHash: keccak256(query), shares }.encode_log_data(),
-        );
+        // The whole call (datanets, sketch, topK, topPoints), so different queries differ.
+        let query_hash = keccak256(ctx.input.data);
+        ctx.log(I::InfluenceScored { caller, queryHash: query_hash, shares }.encode_log_data());
     }
     Ok(Outcome::Ok(gas, abi::encode_influence_result(&result)))
 }

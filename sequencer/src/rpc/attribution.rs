@@ -15,6 +15,7 @@ use alloy_sol_types::{SolCall, SolEvent};
 use jsonrpsee::{core::RpcResult as JsonResult, proc_macros::rpc};
 use ol_precompiles::abi::{
     ADAPTER_REGISTRY_ADDRESS, IAdapterRegistry as A, IInfluenceAttribution as I, INFLUENCE_ADDRESS,
+    ITokenAttribution as T, TOKEN_ATTRIBUTION_ADDRESS,
 };
 use serde::Serialize;
 
@@ -76,16 +77,52 @@ pub struct ShareInfo {
     pub bps: u16,
 }
 
-/// An attribution recorded by a transaction (`recordScore`).
+/// An attribution recorded by a transaction (`recordScore` or `recordAttribution`).
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RecordedAttribution {
+    /// `influence` (an `InfluenceScored` log) or `tokens` (a `TokensAttributed` log).
+    pub kind: &'static str,
+    /// The precompile that recorded it.
+    pub precompile: Address,
     /// Who called the precompile.
     pub caller: Address,
-    /// keccak256 of the query.
+    /// keccak256 of the `recordScore` calldata (influence) or of the output tokens (tokens).
     pub query_hash: B256,
     /// The shares.
     pub shares: Vec<ShareInfo>,
+}
+
+/// A datanet or adapter id as JSON-RPC users write it: a JSON number (`1`) or a quantity string
+/// (`"0x1"`, as every `eth_` quantity and `cast rpc` write it; a decimal string `"1"` too).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Id(pub u64);
+
+impl<'de> serde::Deserialize<'de> for Id {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Number(u64),
+            Text(String),
+        }
+        let bad = |s: &str| {
+            serde::de::Error::custom(format!(
+                "invalid id {s:?}: expected a number, a 0x quantity or a decimal string"
+            ))
+        };
+        match Raw::deserialize(d)? {
+            Raw::Number(n) => Ok(Self(n)),
+            Raw::Text(s) => {
+                let parsed = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+                    Some(hex) if !hex.is_empty() => u64::from_str_radix(hex, 16),
+                    Some(_) => return Err(bad(&s)),
+                    None => s.parse::<u64>(),
+                };
+                parsed.map(Self).map_err(|_| bad(&s))
+            }
+        }
+    }
 }
 
 /// `ol_` attribution reads.
@@ -93,10 +130,10 @@ pub struct RecordedAttribution {
 pub trait OlAttributionRpc {
     /// Statistics of an influence datanet.
     #[method(name = "datanet")]
-    async fn datanet(&self, id: u64) -> JsonResult<Option<DatanetStats>>;
+    async fn datanet(&self, id: Id) -> JsonResult<Option<DatanetStats>>;
     /// An adapter and its lineage.
     #[method(name = "adapter")]
-    async fn adapter(&self, id: u64) -> JsonResult<Option<AdapterInfo>>;
+    async fn adapter(&self, id: Id) -> JsonResult<Option<AdapterInfo>>;
     /// The attributions a transaction recorded.
     #[method(name = "attribution")]
     async fn attribution(&self, tx: B256) -> JsonResult<Option<Vec<RecordedAttribution>>>;
@@ -135,7 +172,7 @@ fn decode_err(e: alloy_sol_types::Error) -> RpcError {
 
 #[jsonrpsee::core::async_trait]
 impl OlAttributionRpcServer for AttributionApi {
-    async fn datanet(&self, id: u64) -> JsonResult<Option<DatanetStats>> {
+    async fn datanet(&self, Id(id): Id) -> JsonResult<Option<DatanetStats>> {
         let out =
             self.view(INFLUENCE_ADDRESS, I::datanetInfoCall { datanetId: id }.abi_encode()).await?;
         let Some(out) = out else { return Ok(None) };
@@ -149,7 +186,7 @@ impl OlAttributionRpcServer for AttributionApi {
         }))
     }
 
-    async fn adapter(&self, id: u64) -> JsonResult<Option<AdapterInfo>> {
+    async fn adapter(&self, Id(id): Id) -> JsonResult<Option<AdapterInfo>> {
         let Some(out) =
             self.view(ADAPTER_REGISTRY_ADDRESS, A::getAdapterCall { id }.abi_encode()).await?
         else {
@@ -187,22 +224,52 @@ impl OlAttributionRpcServer for AttributionApi {
         let Some(receipt) = self.eth.receipt_by_hash(tx).await? else { return Ok(None) };
         let mut out = Vec::new();
         for log in receipt.inner.inner.receipt.logs() {
-            if log.address() != INFLUENCE_ADDRESS
-                || log.topics().first() != Some(&I::InfluenceScored::SIGNATURE_HASH)
+            let topic = log.topics().first();
+            let (kind, caller, query_hash, shares) = if log.address() == INFLUENCE_ADDRESS
+                && topic == Some(&I::InfluenceScored::SIGNATURE_HASH)
             {
+                let e = I::InfluenceScored::decode_log_data(&log.inner.data).map_err(decode_err)?;
+                let shares = e.shares.iter().map(|s| (s.contributor, s.bps)).collect::<Vec<_>>();
+                ("influence", e.caller, e.queryHash, shares)
+            } else if log.address() == TOKEN_ATTRIBUTION_ADDRESS
+                && topic == Some(&T::TokensAttributed::SIGNATURE_HASH)
+            {
+                let e =
+                    T::TokensAttributed::decode_log_data(&log.inner.data).map_err(decode_err)?;
+                let shares = e.shares.iter().map(|s| (s.contributor, s.bps)).collect::<Vec<_>>();
+                ("tokens", e.caller, e.outputHash, shares)
+            } else {
                 continue;
-            }
-            let event = I::InfluenceScored::decode_log_data(&log.inner.data).map_err(decode_err)?;
+            };
             out.push(RecordedAttribution {
-                caller: event.caller,
-                query_hash: event.queryHash,
-                shares: event
-                    .shares
-                    .iter()
-                    .map(|s| ShareInfo { contributor: s.contributor, bps: s.bps })
+                kind,
+                precompile: log.address(),
+                caller,
+                query_hash,
+                shares: shares
+                    .into_iter()
+                    .map(|(contributor, bps)| ShareInfo { contributor, bps })
                     .collect(),
             });
         }
         Ok(Some(out))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Id;
+
+    #[test]
+    fn ids_parse_as_numbers_quantities_and_decimal_strings() {
+        let id = |json: &str| serde_json::from_str::<Id>(json).map(|i| i.0);
+        assert_eq!(id("1").ok(), Some(1));
+        assert_eq!(id("\"0x1\"").ok(), Some(1));
+        assert_eq!(id("\"0x1f\"").ok(), Some(31));
+        assert_eq!(id("\"12\"").ok(), Some(12));
+        for bad in ["\"0x\"", "\"0xzz\"", "\"one\"", "-1", "1.5", "null", "\"0x10000000000000000\""]
+        {
+            assert!(id(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -2,7 +2,7 @@
 //! whose state commits to the state root; scores equal the pure implementation's.
 
 use crate::harness::{ADDR0, ADDR1, TestNode, raw_rpc};
-use alloy_primitives::{Address, Bytes};
+use alloy_primitives::{Address, B256, Bytes, keccak256};
 use alloy_sol_types::{SolCall, SolError};
 use ol_precompiles::{
     abi::{IInfluenceAttribution as I, INFLUENCE_ADDRESS},
@@ -153,13 +153,23 @@ async fn influence_precompile_registers_and_scores_on_chain() {
     // recordScore logs the shares; the registrations are in the state root.
     let record = I::recordScoreCall {
         datanetIds: vec![1],
-        querySketch: query.into(),
+        querySketch: query.clone().into(),
         topK: 0,
         topPoints: 0,
     };
     let r = send(url, ADDR0, record.abi_encode(), None).await;
     assert_eq!(r["status"], "0x1", "{r}");
     assert_eq!(r["logs"].as_array().map(Vec::len), Some(1));
+    // InfluenceScored's queryHash is keccak256 of the whole calldata, as the interface says, so
+    // the same sketch with another topK logs another hash (issue 13, item 1).
+    let logged_hash = |r: &Value| -> B256 {
+        r["logs"][0]["topics"][2].as_str().expect("queryHash topic").parse().expect("hash")
+    };
+    assert_eq!(logged_hash(&r), keccak256(record.abi_encode()));
+    let other = I::recordScoreCall { topK: 1, ..record.clone() };
+    let r2 = send(url, ADDR0, other.abi_encode(), None).await;
+    assert_eq!(logged_hash(&r2), keccak256(other.abi_encode()));
+    assert_ne!(logged_hash(&r2), logged_hash(&r));
     // The ol_ namespace reads the recorded attribution and the datanet's statistics.
     let recorded =
         call(url, "ol_attribution", json!([r["transactionHash"]])).await["result"].clone();
@@ -175,12 +185,20 @@ async fn influence_precompile_registers_and_scores_on_chain() {
         })
         .collect();
     assert_eq!(shares, want_shares);
+    assert_eq!(recorded[0]["kind"], "influence");
+    assert_eq!(recorded[0]["queryHash"], json!(keccak256(record.abi_encode())));
     let stats = call(url, "ol_datanet", json!([1])).await["result"].clone();
     assert_eq!(
         (stats["points"].clone(), stats["contributors"].clone(), stats["dim"].clone()),
         (json!(3), json!(2), json!(64))
     );
+    // Ids as quantities too ("0x1", as cast rpc sends them); an unknown id is null; a bad one
+    // is an invalid-params error (issue 13, item 6).
+    assert_eq!(call(url, "ol_datanet", json!(["0x1"])).await["result"], stats);
+    assert_eq!(call(url, "ol_datanet", json!(["1"])).await["result"], stats);
     assert!(call(url, "ol_datanet", json!([99])).await["result"].is_null());
+    assert!(call(url, "ol_datanet", json!(["0x63"])).await["result"].is_null());
+    assert_eq!(call(url, "ol_datanet", json!(["0xzz"])).await["error"]["code"], -32602);
     // Through a contract: a write under STATICCALL fails, a read succeeds; DELEGATECALL (which
     // would use the caller's storage) is refused. Runtime code: copy calldata, call 0x0A01 with
     // it (STATICCALL 0xfa or DELEGATECALL 0xf4), return the success flag as a word.
@@ -468,6 +486,22 @@ mod tokens {
         let r = send_tx(url, record.abi_encode()).await;
         assert_eq!(r["status"], "0x1");
         assert_eq!(r["logs"].as_array().map(Vec::len), Some(1));
+        // ol_attribution reads TokensAttributed too (issue 13, item 2): the event's shares.
+        let recorded =
+            call(url, "ol_attribution", json!([r["transactionHash"]])).await["result"].clone();
+        assert_eq!(recorded.as_array().map(Vec::len), Some(1), "{recorded}");
+        assert_eq!(recorded[0]["kind"], "tokens");
+        assert_eq!(recorded[0]["queryHash"], json!(keccak256(tokens_to_bytes(&output))));
+        let listed: Vec<(Address, u16)> = recorded[0]["shares"]
+            .as_array()
+            .expect("shares")
+            .iter()
+            .map(|s| {
+                let who = s["contributor"].as_str().expect("addr").parse().expect("addr");
+                (who, s["bps"].as_u64().expect("bps") as u16)
+            })
+            .collect();
+        assert_eq!(listed, got_shares);
         // Bad layouts revert with their custom errors.
         let bad = T::addDocumentsCall {
             datanetId: 1,
