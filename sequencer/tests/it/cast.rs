@@ -179,3 +179,43 @@ fn cast_run_replays_a_transaction_with_a_trace() {
     assert!(out.contains("Ping"), "trace shows the event: {out}");
     assert!(out.contains("Transaction successfully executed"), "{out}");
 }
+
+/// The project's custom errors decode offline with a fresh Foundry home, as the docs say: after
+/// `forge selectors cache` in `contracts/` (issue 13, item 7), `cast decode-error` names an
+/// economy error and a precompile error it could not name before.
+#[test]
+fn custom_errors_decode_offline_after_forge_selectors_cache() {
+    let home = tempfile::tempdir().expect("home");
+    let contracts = workspace().join("contracts");
+    let encode = |sig: &str, args: &[&str]| -> String {
+        let selector = cast_ok(&["sig", sig]);
+        let mut all = vec!["abi-encode", sig];
+        all.extend_from_slice(args);
+        format!("{selector}{}", cast_ok(&all).trim_start_matches("0x"))
+    };
+    let errors = [
+        (encode("DataMismatch(uint256)", &["7"]), "DataMismatch(uint256)"),
+        (
+            encode("DimensionMismatch(uint64,uint256,uint256)", &["1", "64", "3"]),
+            "DimensionMismatch(uint64,uint256,uint256)",
+        ),
+    ];
+    let decode = |data: &str| {
+        run(Command::new(foundry("cast")).env("HOME", home.path()).args(["decode-error", data]))
+    };
+    for (data, _) in &errors {
+        let (ok, out, _) = decode(data);
+        assert!(!ok, "a fresh home already knows {data}: {out}");
+    }
+    let (ok, out, err) = run(Command::new(foundry("forge"))
+        .current_dir(&contracts)
+        .env("HOME", home.path())
+        .env("FOUNDRY_SOLC", contracts.join("scripts/solc"))
+        .env("FOUNDRY_OFFLINE", "true")
+        .args(["selectors", "cache"]));
+    assert!(ok, "forge selectors cache:\n{out}\n{err}");
+    for (data, name) in &errors {
+        let (ok, out, err) = decode(data);
+        assert!(ok && out.contains(name), "{data}: {out}\n{err}");
+    }
+}
