@@ -75,7 +75,14 @@ fn decode<C: SolInterface>(input: &[u8]) -> Result<C, DecodeError> {
     if !C::valid_selector(*selector) {
         return Err(DecodeError::UnknownSelector(*selector));
     }
-    C::abi_decode_validate(input).map_err(|_| DecodeError::Malformed)
+    let call = C::abi_decode_validate(input).map_err(|_| DecodeError::Malformed)?;
+    // The validating decoder still takes trailing words, short padding and dynamic data at other
+    // offsets; only the canonical bytes are accepted, so one call has one encoding (and one
+    // queryHash).
+    if call.abi_encode() != input {
+        return Err(DecodeError::Malformed);
+    }
+    Ok(call)
 }
 
 /// Decodes calldata of the influence precompile.
@@ -317,6 +324,51 @@ impl From<&adapters::Adapter> for IAdapterRegistry::Adapter {
 
 #[cfg(test)]
 mod tests {
+
+    /// Issue 13, item 3: what alloy's validating decoder accepts beyond the canonical encoding
+    /// (a trailing word, a short last padding word, `bytes` at a later offset) is MalformedInput.
+    #[test]
+    fn only_the_canonical_encoding_is_accepted() {
+        let call = IInfluenceAttribution::addPointsCall {
+            datanetId: 1,
+            contributors: vec![Address::repeat_byte(1)],
+            sketches: vec![7u8; 64].into(),
+        };
+        let canonical = call.abi_encode();
+        assert!(decode_influence_call(&canonical).is_ok());
+        let malformed = |bytes: &[u8]| decode_influence_call(bytes) == Err(DecodeError::Malformed);
+        let mut trailing = canonical.clone();
+        trailing.extend_from_slice(&[0u8; 32]);
+        assert!(malformed(&trailing), "an extra trailing word");
+        // A 33-byte `bytes` whose last padding word is cut short.
+        let odd =
+            IInfluenceAttribution::addPointsCall { sketches: vec![7u8; 65].into(), ..call.clone() };
+        let odd = odd.abi_encode();
+        assert!(decode_influence_call(&odd).is_ok());
+        assert!(malformed(&odd[..odd.len() - 16]), "short padding");
+        // `sketches` moved one word later (offset + 32, a zero word inserted before it).
+        let mut moved = canonical[..4 + 64].to_vec();
+        let offset = alloy_primitives::U256::from_be_slice(&canonical[4 + 64..4 + 96])
+            + alloy_primitives::U256::from(32u64);
+        moved.extend_from_slice(&offset.to_be_bytes::<32>());
+        let tail = &canonical[4 + 96..];
+        let sketches_at = offset.to::<usize>() - 32;
+        moved.extend_from_slice(&tail[..sketches_at - 96]);
+        moved.extend_from_slice(&[0u8; 32]);
+        moved.extend_from_slice(&tail[sketches_at - 96..]);
+        assert!(IInfluenceAttribution::addPointsCall::abi_decode(&moved).is_ok(), "alloy takes it");
+        assert!(malformed(&moved), "bytes at a later offset");
+        // The same rule for the other two precompiles.
+        let info = ITokenAttribution::datanetInfoCall { datanetId: 3 }.abi_encode();
+        let mut long = info.clone();
+        long.push(0);
+        assert_eq!(decode_token_call(&long), Err(DecodeError::Malformed));
+        let get = IAdapterRegistry::getAdapterCall { id: 2 }.abi_encode();
+        let mut long = get.clone();
+        long.extend_from_slice(&[0u8; 32]);
+        assert_eq!(decode_adapter_call(&long), Err(DecodeError::Malformed));
+    }
+
     use super::*;
     use alloy_sol_types::SolCall;
 

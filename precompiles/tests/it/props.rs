@@ -64,25 +64,35 @@ proptest! {
         body in prop::collection::vec(any::<u8>(), 0..600),
         words in prop::collection::vec(0u64..2048, 0..12),
     ) {
-        // A real selector followed by random words (small numbers look like offsets and
-        // lengths) and random bytes, to reach deep into the decoders.
+        // Each decoder behind each of its own selectors, followed by random words (small
+        // numbers look like offsets and lengths) and random bytes, to reach deep into it. What
+        // a decoder accepts must be the canonical encoding of what it decoded.
         use alloy_sol_types::SolInterface;
-        let mut input = Vec::new();
-        let sel = abi::InfluenceCall::selector_at(which % abi::InfluenceCall::COUNT)
-            .or(abi::TokenCall::selector_at(which % abi::TokenCall::COUNT))
-            .unwrap_or_default();
-        input.extend(sel);
-        for w in &words {
-            input.extend([0u8; 24]);
-            input.extend(w.to_be_bytes());
+        let build = |sel: [u8; 4]| -> Vec<u8> {
+            let mut input = sel.to_vec();
+            for w in &words {
+                input.extend([0u8; 24]);
+                input.extend(w.to_be_bytes());
+            }
+            input.extend(&body);
+            input
+        };
+        if let Some(sel) = abi::InfluenceCall::selector_at(which % abi::InfluenceCall::COUNT) {
+            let input = build(sel);
+            if let Ok(call) = abi::decode_influence_call(&input) {
+                prop_assert_eq!(call.abi_encode(), input);
+            }
         }
-        input.extend(&body);
-        let _ = abi::decode_influence_call(&input);
-        let _ = abi::decode_token_call(&input);
-        for i in 0..abi::AdapterCall::COUNT {
-            if let Some(s) = abi::AdapterCall::selector_at(i) {
-                input[..4].copy_from_slice(&s);
-                let _ = abi::decode_adapter_call(&input);
+        if let Some(sel) = abi::TokenCall::selector_at(which % abi::TokenCall::COUNT) {
+            let input = build(sel);
+            if let Ok(call) = abi::decode_token_call(&input) {
+                prop_assert_eq!(call.abi_encode(), input);
+            }
+        }
+        if let Some(sel) = abi::AdapterCall::selector_at(which % abi::AdapterCall::COUNT) {
+            let input = build(sel);
+            if let Ok(call) = abi::decode_adapter_call(&input) {
+                prop_assert_eq!(call.abi_encode(), input);
             }
         }
     }
