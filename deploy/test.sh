@@ -8,7 +8,19 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-step() { printf '\n==> %s\n' "$*" >&2; }
+# Each step says how long the previous one took and the time since the start, so a slow step
+# shows in CI's log.
+START=$SECONDS
+LAST=$SECONDS
+STEP=""
+step() {
+  if [[ -n "$STEP" ]]; then
+    printf '    (%s: %d s; %d s in total)\n' "$STEP" $((SECONDS - LAST)) $((SECONDS - START)) >&2
+  fi
+  STEP="$*"
+  LAST=$SECONDS
+  printf '\n==> %s\n' "$*" >&2
+}
 
 step "contracts: install toolchain"
 bash contracts/scripts/install.sh
