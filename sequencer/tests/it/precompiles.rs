@@ -586,3 +586,63 @@ mod tokens {
         assert_eq!(shares(call(url, "eth_call", request).await), want);
     }
 }
+
+/// What `docs/PRECOMPILES.md` and the interfaces promise a caller, on the real node through the
+/// documented ABI (issue 13, items 3, 4 and 8): non-canonical calldata reverts
+/// `MalformedInput()`, `topPoints` above 16 returns 16 points without a revert, a wrong sketch
+/// length in `addPoints` is `BatchLength(contributors, expected, got)`, and 65 datanets in one
+/// query are `DatanetCount(65)`.
+#[tokio::test(flavor = "multi_thread")]
+async fn documented_limits_and_encoding_rule_on_the_node() {
+    let (node, _dir) = TestNode::fresh(&[]);
+    let url = node.url.as_str();
+    let dim = 64usize;
+    let r = send(url, ADDR0, I::createDatanetCall { dim: dim as u16 }.abi_encode(), None).await;
+    assert_eq!(r["status"], "0x1", "{r}");
+    let who: Vec<Address> = (0..20u8).map(|i| Address::repeat_byte(i + 1)).collect();
+    let sketches: Vec<u8> = (1..=20u8).flat_map(|s| sketch(s, dim)).collect();
+    let add =
+        I::addPointsCall { datanetId: 1, contributors: who.clone(), sketches: sketches.into() };
+    assert_eq!(send(url, ADDR0, add.abi_encode(), None).await["status"], "0x1");
+
+    let eth_call = |data: Vec<u8>| async move {
+        let tx = json!({"from": ADDR0, "to": INFLUENCE_ADDRESS, "data": Bytes::from(data)});
+        call(url, "eth_call", json!([tx, "latest"])).await
+    };
+    let revert_data = |v: &Value| -> Bytes {
+        serde_json::from_value(v["error"]["data"].clone()).unwrap_or_else(|_| panic!("{v}"))
+    };
+    let query = I::scoreCall {
+        datanetIds: vec![1],
+        querySketch: sketch(3, dim).into(),
+        topK: 0,
+        topPoints: 200,
+    };
+    // topPoints 200 is taken as 16.
+    let v = eth_call(query.abi_encode()).await;
+    let out: Bytes = serde_json::from_value(v["result"].clone()).unwrap_or_else(|_| panic!("{v}"));
+    let scored = I::scoreCall::abi_decode_returns(&out).expect("decodes");
+    assert_eq!(scored.top.len(), 16, "{v}");
+    // The same call with a trailing word: not the canonical encoding.
+    let mut trailing = query.abi_encode();
+    trailing.extend_from_slice(&[0u8; 32]);
+    let v = eth_call(trailing).await;
+    assert!(I::MalformedInput::abi_decode(&revert_data(&v)).is_ok(), "{v}");
+    // A sketch one byte short for its contributor.
+    let short = I::addPointsCall {
+        datanetId: 1,
+        contributors: vec![ADDR1.parse().expect("addr")],
+        sketches: vec![1u8; dim - 1].into(),
+    };
+    let v = eth_call(short.abi_encode()).await;
+    let e = I::BatchLength::abi_decode(&revert_data(&v)).expect("BatchLength");
+    assert_eq!(
+        (e.contributors.to::<u64>(), e.expected.to::<u64>(), e.got.to::<u64>()),
+        (1, 64, 63)
+    );
+    // 65 datanets in one query.
+    let many = I::scoreCall { datanetIds: (1..=65).collect(), ..query };
+    let v = eth_call(many.abi_encode()).await;
+    let e = I::DatanetCount::abi_decode(&revert_data(&v)).expect("DatanetCount");
+    assert_eq!(e.got.to::<u64>(), 65);
+}
