@@ -283,8 +283,11 @@ impl EthApi {
             let mut items: Vec<AccessListItem> = outcome
                 .state
                 .iter()
-                .filter(|(address, _)| {
-                    **address != from && Some(**address) != to && !is_system_account(address)
+                // As geth: the sender and the recipient are warm anyway, so they are listed
+                // only for the storage slots the call touched (a token's balance slots).
+                .filter(|(address, account)| {
+                    let warm = **address == from || Some(**address) == to;
+                    !is_system_account(address) && (!warm || !account.storage.is_empty())
                 })
                 .map(|(address, account)| {
                     let mut keys: Vec<_> = account
