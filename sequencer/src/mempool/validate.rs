@@ -134,6 +134,14 @@ pub fn validate_raw(raw: &[u8], rules: &StatelessRules) -> Result<ReadyTx, PoolE
     if raw.len() > rules.max_tx_bytes {
         return Err(PoolError::Oversized { size: raw.len(), limit: rules.max_tx_bytes });
     }
+    // A typed envelope of a type this chain has no use for (EIP-4844 blobs, future types) is
+    // refused by its type byte, as geth does, rather than reported as undecodable.
+    if let Some(&ty) = raw.first()
+        && ty < 0x7f
+        && !matches!(ty, 0x01 | 0x02 | 0x04)
+    {
+        return Err(PoolError::TypeNotSupported);
+    }
     let mut buf = raw;
     let tx = OpTxEnvelope::decode_2718(&mut buf).map_err(|e| match e {
         alloy_eips::eip2718::Eip2718Error::UnexpectedType(_) => PoolError::TypeNotSupported,

@@ -106,6 +106,37 @@ async fn bad_transactions_are_refused_with_geth_wording_and_change_nothing() {
 
     let v = send(url, &Bytes::from_static(&[0x02, 0xc0, 0x01])).await;
     assert!(error_message(&v).contains("failed to decode"), "{v}");
+    // A deposit (0x7e) would mint OPEN without an L1 lock, and there are no blobs on L2 (0x03):
+    // both types are refused, and the would-be recipient stays empty.
+    let rich: Address = "0x00000000000000000000000000000000000d0d0d".parse().expect("addr");
+    let deposit = op_alloy::consensus::TxDeposit {
+        source_hash: alloy_primitives::B256::repeat_byte(1),
+        from: rich,
+        to: TxKind::Call(rich),
+        mint: 1_000_000_000_000_000_000_000,
+        value: U256::ZERO,
+        gas_limit: 100_000,
+        is_system_transaction: false,
+        input: Default::default(),
+    };
+    let v = send(url, &deposit.encoded_2718().into()).await;
+    assert_eq!(error_message(&v), "transaction type not supported", "{v}");
+    let blob = alloy_consensus::TxEip4844 {
+        chain_id: 1612,
+        nonce: 0,
+        gas_limit: 21_000,
+        max_fee_per_gas: 2 * gwei,
+        max_priority_fee_per_gas: gwei,
+        to: ADDR1.parse().expect("address"),
+        blob_versioned_hashes: vec![alloy_primitives::B256::repeat_byte(1)],
+        max_fee_per_blob_gas: gwei,
+        ..Default::default()
+    };
+    let sig = key.sign_hash_sync(&blob.signature_hash()).expect("sign");
+    let v = send(url, &blob.into_signed(sig).encoded_2718().into()).await;
+    assert_eq!(error_message(&v), "transaction type not supported", "{v}");
+    let body = json!({"jsonrpc":"2.0","id":1,"method":"eth_getBalance","params":[rich, "pending"]});
+    assert_eq!(raw_rpc(url, body.to_string()).await.1["result"], "0x0");
     let v = send(url, &signed_1559(&key, 1, 0, 2 * gwei, gwei, U256::from(1), 21_000)).await;
     assert!(error_message(&v).starts_with("invalid chain id for signer"), "{v}");
     let v = send(url, &signed_1559(&key, 1612, 0, 2 * gwei, gwei, U256::from(1), 20_000)).await;
