@@ -6,7 +6,7 @@ import {MptVectors} from "../vectors/MptVectors.sol";
 import {L1Setup, L1TestLib} from "./L1Setup.sol";
 
 /// @notice Gas of the main entry points: each test makes exactly one call, prepared in setUp
-///         (`forge snapshot --match-path test/L1/Gas.t.sol`); the logged `gas` is the call's own
+///         (`bash scripts/gas.sh` records them); the logged `gas` is the call's own
 ///         execution gas (no intrinsic 21000, no calldata), measured with gasleft().
 abstract contract L1GasBase is L1Setup {
     bytes internal batch1k;
@@ -36,8 +36,12 @@ abstract contract L1GasBase is L1Setup {
         vm.roll(block.number + 1);
     }
 
+    /// @dev Logged and recorded in snapshots/L1Gas.json, which CI checks (foundry.toml
+    ///      `gas_snapshot_check`), so a change of any figure fails until the snapshot and the
+    ///      tables in docs/PERFORMANCE.md and README.md are updated with it.
     function _report(string memory _name, uint256 _gas) internal {
         emit log_named_uint(_name, _gas);
+        vm.snapshotValue("L1Gas", _name, _gas);
     }
 }
 
@@ -64,9 +68,11 @@ contract L1GasTest is L1GasBase {
     ///      test_depositTransaction_benchmark): 50,000 L2 gas and 34 bytes of data at the minimum
     ///      base fee, no value (OP's sends 100 wei of ETH).
     function test_gas_depositTransaction_opBenchmark() public {
+        uint256 g = gasleft();
         portal.depositTransaction(
             address(1), 0, 50_000, false, hex"0000111122223333444455556666777788889999aaaabbbbccccddddeeeeffff0000"
         );
+        _report("depositTransaction (OP's benchmark call)", g - gasleft());
     }
 
     function test_gas_depositOpen_work() public {

@@ -10,7 +10,7 @@ import {TimelockController} from "@openzeppelin/contracts/governance/TimelockCon
 import {EconomySetup} from "./EconomySetup.sol";
 
 /// @notice Gas of the economy's main entry points: each test makes exactly one call, prepared in
-///         setUp (`forge snapshot --match-path test/L2/Gas.t.sol`); the logged `gas` is the
+///         setUp (`bash scripts/gas.sh` records them); the logged `gas` is the
 ///         call's own execution gas (no intrinsic 21000, no calldata), measured with gasleft().
 ///         Calls into the precompiles run the Solidity mocks here, whose gas differs from the
 ///         real precompiles' (docs/PRECOMPILES.md); the `mock_*` tests measure the mock part
@@ -104,8 +104,12 @@ contract L2GasTest is EconomySetup {
         vm.warp(block.timestamp + 1 days);
     }
 
+    /// @dev Logged and recorded in snapshots/L2Gas.json, which CI checks (foundry.toml
+    ///      `gas_snapshot_check`), so a change of any figure fails until the snapshot and the
+    ///      tables in docs/PERFORMANCE.md and README.md are updated with it.
     function _report(string memory name, uint256 g) internal {
         emit log_named_uint(name, g);
+        vm.snapshotValue("L2Gas", name, g);
     }
 
     // ----------------------------------------------------------------- datanets
