@@ -174,7 +174,7 @@ impl Chain {
         let (genesis_state, genesis_block) = genesis.build();
         let genesis_hash = genesis_block.header.hash();
         let chain: ChainConfig = genesis.chain.clone();
-        let (state, head) = match store.head_number().await? {
+        let (mut state, head) = match store.head_number().await? {
             None => {
                 info!(target: "node", hash = %genesis_hash, chain_id = chain.chain_id, "writing genesis");
                 store.commit_genesis(&genesis_block, &genesis_state, &genesis.addresses()).await?;
@@ -199,6 +199,7 @@ impl Chain {
                 (state, head)
             }
         };
+        state.set_block(head.number);
         let mut hashes = BlockHashes::default();
         let first = head.number.saturating_sub(BlockHashes::WINDOW as u64 - 1);
         for n in first..=head.number {
@@ -272,6 +273,13 @@ impl Chain {
     /// The newest block's header.
     pub fn head(&self) -> Sealed<Header> {
         self.head.borrow().clone()
+    }
+
+    /// Runs `f` on the live state if it is still the post-state of block `number`; `None` once
+    /// a later block has been sealed (the caller then reads block `number` from the store).
+    pub fn read_state_at<T>(&self, number: u64, f: impl FnOnce(&WorldState) -> T) -> Option<T> {
+        let state = self.state.read();
+        (state.block() == number).then(|| f(&state))
     }
 
     /// The newest sealed header (the parent of the next block).
@@ -489,7 +497,9 @@ impl Chain {
         let executed_at = started.elapsed();
         let block = {
             let mut state = self.state.write();
-            seal(&self.evm, &mut state, &parent, base_fee, &attrs, executed)
+            let block = seal(&self.evm, &mut state, &parent, base_fee, &attrs, executed);
+            state.set_block(block.number());
+            block
         };
         self.hashes.write().push(block.number(), block.header.hash());
         *self.tip.lock() = block.header.clone();
@@ -582,6 +592,7 @@ impl Chain {
         if root != header.state_root {
             return Err(NodeError::StateRoot { expected: header.state_root, actual: root });
         }
+        state.set_block(number);
         *self.state.write() = state;
         let mut hashes = BlockHashes::default();
         for n in number.saturating_sub(BlockHashes::WINDOW as u64 - 1)..=number {

@@ -59,6 +59,10 @@ pub struct WorldState {
     accounts: HashMap<Address, Account>,
     code: HashMap<B256, Bytecode>,
     account_trie: Trie,
+    /// The block whose post-state this is. The live state moves to the next block when that
+    /// block is sealed, before it is stored and published as the head, so a read "at block N"
+    /// checks this rather than trusting that the head and the live state agree.
+    block: u64,
 }
 
 fn storage_leaf(value: U256) -> Vec<u8> {
@@ -68,6 +72,16 @@ fn storage_leaf(value: U256) -> Vec<u8> {
 }
 
 impl WorldState {
+    /// The block whose post-state this is (0 until set).
+    pub fn block(&self) -> u64 {
+        self.block
+    }
+
+    /// Records that this is the post-state of block `number`.
+    pub fn set_block(&mut self, number: u64) {
+        self.block = number;
+    }
+
     /// Inserts an account with its storage, as read from genesis or the store. Call
     /// [`Self::state_root`] after a bulk load to hash everything once.
     pub fn load_account(

@@ -84,3 +84,60 @@ fn an_imported_block_matches_the_built_one_and_a_bad_one_changes_nothing() {
         assert_eq!(block2.number(), 2);
     });
 }
+
+/// The miner seals block N+1 (and the live state moves to it) while block N+1 is still being
+/// stored: until it is the head, reads at `latest` or at N's number must answer with N's state,
+/// not with what a block no client can see yet holds. Seen once as a test that read an L2
+/// block's L1 origin in two calls and got fields of two blocks.
+#[test]
+fn reads_at_the_head_answer_with_its_state_while_the_next_block_is_stored() {
+    use alloy_primitives::Bytes;
+    use serde_json::{Value, json};
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        let dir = tempfile::tempdir().expect("dir");
+        let chain = chain(dir.path()).await;
+        let rpc = ol_sequencer::rpc::module(chain.clone(), &Default::default(), Vec::new())
+            .expect("module");
+        let keys = dev_keys().expect("keys");
+        let (sender, recipient) = (keys[0].address(), Address::repeat_byte(0x42));
+        chain.add_raw_transaction(&transfer(&keys[0], 0)).expect("pooled");
+        let sealed = chain.build_block().await.expect("sealed");
+        assert_eq!((chain.head().number, sealed.number()), (0, 1), "sealed, not yet the head");
+
+        // Code that returns its own balance, put on the recipient by a state override.
+        let selfbalance = Bytes::from_static(&[0x47, 0x5f, 0x52, 0x60, 0x20, 0x5f, 0xf3]);
+        let overrides = json!({ recipient.to_string(): { "code": selfbalance } });
+        let reads = |tag: &'static str| {
+            let rpc = rpc.clone();
+            let overrides = overrides.clone();
+            async move {
+                let balance: U256 =
+                    rpc.call("eth_getBalance", (recipient, tag)).await.expect("balance");
+                let nonce: U256 =
+                    rpc.call("eth_getTransactionCount", (sender, tag)).await.expect("nonce");
+                let call = json!({ "to": recipient });
+                let called: Bytes =
+                    rpc.call("eth_call", (call, tag, overrides)).await.expect("call");
+                (balance, nonce, U256::from_be_slice(&called))
+            }
+        };
+        let zero = (U256::ZERO, U256::ZERO, U256::ZERO);
+        assert_eq!(reads("latest").await, zero, "latest is block 0 until block 1 is stored");
+        assert_eq!(reads("0x0").await, zero, "block 0 by number");
+        // A proof of the latest state waits for the head to catch up with the tries.
+        let proof = {
+            let rpc = rpc.clone();
+            tokio::spawn(async move {
+                rpc.call::<_, Value>("eth_getProof", (recipient, Vec::<String>::new(), "latest"))
+                    .await
+            })
+        };
+        chain.commit_block(&sealed).await.expect("committed");
+        let one = (U256::from(1_000u64), U256::from(1u64), U256::from(1_000u64));
+        assert_eq!(reads("latest").await, one, "block 1 once it is the head");
+        assert_eq!(reads("0x0").await, zero, "block 0 is unchanged");
+        let proof = proof.await.expect("task").expect("proof");
+        assert_eq!(proof["balance"], "0x3e8", "the proof is of block 1's state: {proof}");
+    });
+}

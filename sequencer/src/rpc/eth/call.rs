@@ -136,8 +136,9 @@ impl EthApi {
     ) -> RpcResult<T> {
         let at = self.state_at(block).await?;
         let header = match at {
-            StateAt::Latest | StateAt::Pending => self.chain.tip(),
-            StateAt::Block(n) => {
+            StateAt::Pending => self.chain.tip(),
+            StateAt::Latest(n) if self.chain.head().number == n => self.chain.head(),
+            StateAt::Latest(n) | StateAt::Block(n) => {
                 self.chain.store.header(n).await?.ok_or(RpcError::HeaderNotFound)?
             }
         };
@@ -167,21 +168,30 @@ impl EthApi {
                 && request.max_priority_fee_per_gas.is_none();
             env.cfg_env.disable_base_fee = no_fees;
             let gas = request.gas.unwrap_or(gas_cap).min(gas_cap);
-            match at {
-                StateAt::Block(n) => {
+            // The live state, or the block to read from the store: the live state is the head's
+            // only until the next block is sealed.
+            let live = match at {
+                StateAt::Pending => Ok(chain.state.read()),
+                StateAt::Latest(n) => {
+                    let state = chain.state.read();
+                    if state.block() == n { Ok(state) } else { Err(n) }
+                }
+                StateAt::Block(n) => Err(n),
+            };
+            match live {
+                Ok(state) => {
+                    let hashes = chain.hashes.read();
+                    let mut db =
+                        CacheDB::new(WrapDatabaseRef(StateView { state: &state, hashes: &hashes }));
+                    prepare(&mut db, &mut env, input.state_overrides, input.block_overrides)?;
+                    f(&chain.evm, &mut db, env, request, gas)
+                }
+                Err(n) => {
                     let mut db = CacheDB::new(WrapDatabaseRef(HistoricalState::new(
                         chain.store.clone(),
                         n,
                         handle,
                     )));
-                    prepare(&mut db, &mut env, input.state_overrides, input.block_overrides)?;
-                    f(&chain.evm, &mut db, env, request, gas)
-                }
-                StateAt::Latest | StateAt::Pending => {
-                    let state = chain.state.read();
-                    let hashes = chain.hashes.read();
-                    let mut db =
-                        CacheDB::new(WrapDatabaseRef(StateView { state: &state, hashes: &hashes }));
                     prepare(&mut db, &mut env, input.state_overrides, input.block_overrides)?;
                     f(&chain.evm, &mut db, env, request, gas)
                 }

@@ -9,8 +9,9 @@ use alloy_serde::JsonStorageKey;
 
 /// Where a state read is answered from.
 pub(crate) enum StateAt {
-    /// The live state after the head block.
-    Latest,
+    /// The head block (number given): answered from the live state while it still holds that
+    /// block's post-state, else from the store.
+    Latest(u64),
     /// The live state plus pooled transactions (nonces only).
     Pending,
     /// The state after an older block.
@@ -26,7 +27,7 @@ impl EthApi {
         }
         let head = self.chain.head().number;
         match self.resolve(block).await? {
-            Some(n) if n >= head => Ok(StateAt::Latest),
+            Some(n) if n >= head => Ok(StateAt::Latest(head)),
             Some(n) => Ok(StateAt::Block(n)),
             None => Err(RpcError::HeaderNotFound),
         }
@@ -38,7 +39,11 @@ impl EthApi {
         at: &StateAt,
     ) -> RpcResult<Option<crate::state::AccountState>> {
         Ok(match at {
-            StateAt::Latest | StateAt::Pending => self.chain.state.read().account(&address),
+            StateAt::Pending => self.chain.state.read().account(&address),
+            StateAt::Latest(n) => match self.chain.read_state_at(*n, |s| s.account(&address)) {
+                Some(account) => account,
+                None => self.chain.store.account_at(address, *n).await?,
+            },
             StateAt::Block(n) => self.chain.store.account_at(address, *n).await?,
         })
     }
@@ -94,7 +99,13 @@ impl EthApi {
         let at = self.state_at(block).await?;
         let key = U256::from_be_bytes(slot.as_b256().0);
         let value = match at {
-            StateAt::Latest | StateAt::Pending => self.chain.state.read().storage(&address, &key),
+            StateAt::Pending => self.chain.state.read().storage(&address, &key),
+            StateAt::Latest(n) => {
+                match self.chain.read_state_at(n, |s| s.storage(&address, &key)) {
+                    Some(value) => value,
+                    None => self.chain.store.storage_at(address, key, n).await?,
+                }
+            }
             StateAt::Block(n) => self.chain.store.storage_at(address, key, n).await?,
         };
         Ok(B256::from(value.to_be_bytes::<32>()))
@@ -110,18 +121,32 @@ impl EthApi {
         if keys.len() > 1_000 {
             return Err(RpcError::Limit("too many storage keys: at most 1000 per request".into()));
         }
-        match self.state_at(block).await? {
-            StateAt::Latest | StateAt::Pending => {}
-            StateAt::Block(_) => {
-                return Err(RpcError::Unsupported(
-                    "proofs are only available for the latest block".into(),
-                ));
-            }
-        }
         let slots: Vec<B256> = keys.iter().map(|k| k.as_b256()).collect();
-        let chain = self.chain.clone();
-        tokio::task::spawn_blocking(move || chain.state.write().proof(address, &slots))
+        // The tries are the live state's, which moves to the next block when it is sealed, a
+        // little before that block is stored and becomes the head: in that gap, wait for it.
+        for _ in 0..100 {
+            let number = match self.state_at(block).await? {
+                StateAt::Latest(n) => Some(n),
+                StateAt::Pending => None,
+                StateAt::Block(_) => {
+                    return Err(RpcError::Unsupported(
+                        "proofs are only available for the latest block".into(),
+                    ));
+                }
+            };
+            let chain = self.chain.clone();
+            let slots = slots.clone();
+            let proof = tokio::task::spawn_blocking(move || {
+                let mut state = chain.state.write();
+                number.is_none_or(|n| state.block() == n).then(|| state.proof(address, &slots))
+            })
             .await
-            .map_err(|e| RpcError::Internal(e.to_string()))
+            .map_err(|e| RpcError::Internal(e.to_string()))?;
+            if let Some(proof) = proof {
+                return Ok(proof);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        Err(RpcError::Internal("the head did not catch up with the sealed state".into()))
     }
 }
