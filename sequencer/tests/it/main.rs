@@ -6,6 +6,7 @@
 mod batcher;
 mod cast;
 mod clients;
+mod commitments;
 mod crash;
 mod determinism;
 mod dev_methods;

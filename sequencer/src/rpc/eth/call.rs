@@ -224,14 +224,16 @@ impl EthApi {
     ) -> RpcResult<U64> {
         let input = CallInput { request, state_overrides, block_overrides: None };
         self.with_db(block, input, |evm, db, env, request, cap| {
-            // A plain value transfer to an account without code costs exactly 21000.
+            // A plain value transfer to an account without code costs exactly 21000 (not with
+            // an access list, whose entries cost intrinsic gas too).
             if let Some(TxKind::Call(to)) = request.to
                 && request.input.input().is_none_or(|i| i.is_empty())
                 && request.authorization_list.is_none()
+                && request.access_list.as_ref().is_none_or(|l| l.is_empty())
                 && db.code_len(to)? == 0
             {
                 let tx = tx_env(request, &env, TRANSFER_GAS)?;
-                if db.run(evm, &env, tx)?.result.is_success() {
+                if db.run(evm, &env, tx).is_ok_and(|r| r.result.is_success()) {
                     return Ok(U64::from(TRANSFER_GAS));
                 }
             }
@@ -258,9 +260,14 @@ impl EthApi {
             let mut lo = used.0.saturating_sub(1);
             // Optimistic guess as geth: used + refund + call stipend, times 64/63.
             let optimistic = (used.0 + used.1 + 2_300) * 64 / 63;
-            if optimistic < hi
-                && db.run(evm, &env, tx_env(request, &env, optimistic)?)?.result.is_success()
-            {
+            // A limit below the intrinsic gas (7702 authorizations are refunded, so the gas
+            // used can be less) is refused before execution: that counts as too low, as in geth.
+            let mut fits = |gas: u64| -> RpcResult<bool> {
+                Ok(db
+                    .run(evm, &env, tx_env(request, &env, gas)?)
+                    .is_ok_and(|r| r.result.is_success()))
+            };
+            if optimistic < hi && fits(optimistic)? {
                 hi = optimistic;
             }
             while lo + 1 < hi {
@@ -269,7 +276,7 @@ impl EthApi {
                     break;
                 }
                 let mid = lo + (hi - lo) / 2;
-                if db.run(evm, &env, tx_env(request, &env, mid)?)?.result.is_success() {
+                if fits(mid)? {
                     hi = mid;
                 } else {
                     lo = mid;
