@@ -423,7 +423,12 @@ impl Chain {
 
     /// Adds a validated transaction to the pool, checking it against the live state.
     pub fn add_transaction(&self, ready: ReadyTx) -> Result<Arc<ReadyTx>, PoolError> {
-        let account = self.state.read().account(&ready.sender());
+        // The state stays read-locked until the pool has the transaction: a block sealed in
+        // between (its senders' nonces moving on, then the pool dropping what it included)
+        // would otherwise leave the sender's queue on a stale nonce, the transaction stuck
+        // behind a gap that is not there.
+        let state = self.state.read();
+        let account = state.account(&ready.sender());
         let tip = self.tip();
         let base_fee = self.config().next_base_fee(
             tip.gas_used,
@@ -433,6 +438,7 @@ impl Chain {
         let mut l1 = crate::executor::l1_fee_calculator(&self.next_l1_info(&tip));
         let l1_cost = l1.calculate_tx_l1_cost(&ready.encoded, self.evm.spec_at(tip.timestamp));
         let tx = self.pool.add(ready, account, base_fee, l1_cost)?;
+        drop(state);
         let _ = self.pooled.send(tx.clone());
         Ok(tx)
     }

@@ -101,7 +101,18 @@ impl Mempool {
         let queue = senders
             .entry(sender)
             .or_insert_with(|| SenderQueue { next_nonce: account.nonce, ..Default::default() });
-        queue.next_nonce = queue.next_nonce.max(account.nonce);
+        if account.nonce > queue.next_nonce {
+            // A block included some of this sender's transactions and the pool has not heard
+            // yet (`after_block` runs after the state moved on): drop them now, so the queue
+            // still starts at its next nonce (what pending counts and block building rely on).
+            queue.next_nonce = account.nonce;
+            let mined: Vec<u64> = queue.txs.range(..account.nonce).map(|(n, _)| *n).collect();
+            for n in mined {
+                if let Some(e) = queue.txs.remove(&n) {
+                    by_hash.remove(&e.tx.hash);
+                }
+            }
+        }
         if nonce < queue.next_nonce {
             let next = queue.next_nonce;
             drop_if_empty(senders, &sender);

@@ -211,3 +211,25 @@ fn queued_transactions_expire_pending_ones_stay() {
     fresh.add(tx(&a, 5, 10 * GWEI, GWEI), rich(), 1, U256::ZERO).expect("queued");
     assert_eq!(fresh.expire_queued(), 0);
 }
+
+/// A transaction added after a block included the sender's earlier ones but before the pool
+/// heard of that block (the state moves on when the block is sealed, `after_block` runs
+/// after): it is pending at once, and the pending nonce counts it. Seen as a batch of
+/// `eth_sendTransaction`s getting the same nonce twice.
+#[test]
+fn an_add_between_seal_and_after_block_keeps_the_queue_at_its_next_nonce() {
+    let pool = Mempool::new(PoolConfig::default());
+    let k = key(0);
+    for n in 0..3 {
+        pool.add(tx(&k, n, 10 * GWEI, GWEI), rich(), 1, U256::ZERO).expect("added");
+    }
+    let mined = rich().map(|a| AccountState { nonce: 3, ..a });
+    pool.add(tx(&k, 3, 10 * GWEI, GWEI), mined, 1, U256::ZERO).expect("added");
+    assert_eq!(pool.pending_nonce(&k.address()), Some(4));
+    assert_eq!(pool.status().pending, 1);
+    assert_eq!(pool.status().queued, 0);
+    assert_eq!(drain(&pool, 1), vec![(k.address(), 3)]);
+    pool.on_block(&[(k.address(), 3)], &[]);
+    assert_eq!(pool.pending_nonce(&k.address()), Some(4));
+    assert_eq!(drain(&pool, 1), vec![(k.address(), 3)]);
+}

@@ -78,6 +78,9 @@ pub struct DevApi {
     keys: Arc<BTreeMap<Address, PrivateKeySigner>>,
     snapshots: Arc<Mutex<BTreeMap<U256, u64>>>,
     next_snapshot: Arc<Mutex<U256>>,
+    /// Held from choosing a nonce until the transaction is pooled, so concurrent
+    /// `eth_sendTransaction`s (a batch) get consecutive nonces, as geth's nonce lock does.
+    nonce_lock: Arc<tokio::sync::Mutex<()>>,
 }
 
 fn json<T>(r: RpcResult<T>) -> JsonResult<T> {
@@ -94,6 +97,7 @@ impl DevApi {
             keys: Arc::new(keys),
             snapshots: Arc::new(Mutex::new(BTreeMap::new())),
             next_snapshot: Arc::new(Mutex::new(U256::ZERO)),
+            nonce_lock: Arc::new(tokio::sync::Mutex::new(())),
         }
     }
 
@@ -119,6 +123,11 @@ impl DevApi {
             .keys
             .get(&from)
             .ok_or_else(|| RpcError::InvalidParams(format!("unknown account {from}")))?;
+        let gas_limit = match request.gas {
+            Some(g) => g,
+            None => self.eth.estimate(request.clone(), None, None).await?.to(),
+        };
+        let _nonce_lock = self.nonce_lock.lock().await;
         let nonce = match request.nonce {
             Some(n) => n,
             None => self
@@ -126,10 +135,6 @@ impl DevApi {
                 .nonce_at(from, Some(alloy_rpc_types_eth::BlockNumberOrTag::Pending.into()))
                 .await?
                 .to(),
-        };
-        let gas_limit = match request.gas {
-            Some(g) => g,
-            None => self.eth.estimate(request.clone(), None, None).await?.to(),
         };
         let base_fee = u128::from(self.chain.next_base_fee());
         let tip = request.max_priority_fee_per_gas.unwrap_or(1_000_000);
