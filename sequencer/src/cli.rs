@@ -69,7 +69,8 @@ pub struct Cli {
     /// Request limits.
     #[command(flatten)]
     pub rpc: RpcArgs,
-    /// Log output as JSON lines.
+    /// Log output as JSON lines, one object per line on stdout (the --dev greeting then goes to
+    /// stderr).
     #[arg(long = "log.json", env = "OL_LOG_JSON")]
     pub log_json: bool,
 }
@@ -136,9 +137,13 @@ pub struct RpcArgs {
     /// Most logs returned by one eth_getLogs.
     #[arg(long = "rpc.max-logs", env = "OL_RPC_MAX_LOGS", default_value_t = 10_000)]
     pub max_logs: usize,
-    /// Most concurrent connections.
+    /// Most concurrent connections: open WebSocket connections plus HTTP requests in flight
+    /// (a keep-alive HTTP connection holds a slot only while a request runs); over it, 429.
     #[arg(long = "rpc.max-connections", env = "OL_RPC_MAX_CONNECTIONS", default_value_t = 1_000)]
     pub max_connections: u32,
+    /// How long a filter (eth_newFilter and friends) lives without being polled.
+    #[arg(long = "rpc.filter-timeout", env = "OL_RPC_FILTER_TIMEOUT", value_name = "DURATION", default_value = "300s", value_parser = parse_duration)]
+    pub filter_timeout: Duration,
 }
 
 /// Parses "2", "2s", "500ms".
@@ -157,7 +162,7 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         _ => return Err(format!("invalid duration unit in {s:?}: use s or ms")),
     };
     if duration.is_zero() {
-        return Err("block time must be positive".into());
+        return Err(format!("{s:?}: a duration must be positive"));
     }
     Ok(duration)
 }
@@ -390,6 +395,7 @@ impl Cli {
                 max_response_bytes: self.rpc.max_response_size,
                 max_batch: self.rpc.max_batch_size,
                 max_connections: self.rpc.max_connections,
+                filter_timeout: self.rpc.filter_timeout,
                 ..RpcConfig::default().with_eth(EthConfig::default())
             }
             .with_eth(EthConfig {

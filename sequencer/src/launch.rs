@@ -112,7 +112,13 @@ pub async fn launch(config: NodeConfig) -> eyre::Result<RunningNode> {
     info!(target: "rpc", %http_addr, ?ws_addr, chain_id = chain.config().chain_id, "JSON-RPC listening");
     if config.dev {
         let chain_id = chain.config().chain_id;
-        print!("{}", crate::greeting::dev_greeting(&greeting_keys, chain_id, http_addr, ws_addr));
+        let greeting = crate::greeting::dev_greeting(&greeting_keys, chain_id, http_addr, ws_addr);
+        // With JSON logs stdout is for log lines only: a collector must be able to parse each.
+        if config.log_json {
+            eprint!("{greeting}");
+        } else {
+            print!("{greeting}");
+        }
     }
 
     // The follower's deriver is its only producer and stands where the miner would; the

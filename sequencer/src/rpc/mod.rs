@@ -71,6 +71,8 @@ pub struct RpcConfig {
     pub max_subscriptions_per_connection: u32,
     /// Messages buffered per WebSocket connection before a slow subscriber is dropped.
     pub ws_buffer: u32,
+    /// How long an unpolled filter lives.
+    pub filter_timeout: std::time::Duration,
     /// `eth_` limits.
     pub eth: EthConfig,
 }
@@ -84,6 +86,7 @@ impl Default for RpcConfig {
             max_connections: 1_000,
             max_subscriptions_per_connection: 128,
             ws_buffer: 1_024,
+            filter_timeout: std::time::Duration::from_secs(300),
             eth: EthConfig::default(),
         }
     }
@@ -112,9 +115,7 @@ pub fn module(
     module.merge(dev::EthDevRpcServer::into_rpc(dev.clone()))?;
     module.merge(dev::EvmRpcServer::into_rpc(dev.clone()))?;
     module.merge(dev::AnvilRpcServer::into_rpc(dev))?;
-    module.merge(
-        filters::FilterApi::new(chain.clone(), eth, std::time::Duration::from_secs(300)).into_rpc(),
-    )?;
+    module.merge(filters::FilterApi::new(chain.clone(), eth, config.filter_timeout).into_rpc())?;
     module.merge(pubsub::PubSubApi::new(chain.clone()).into_rpc())?;
     module.merge(txpool::TxpoolApi::new(chain.clone()).into_rpc())?;
     let debug = debug::DebugApi::new(chain.clone(), config.eth.gas_cap);

@@ -2,7 +2,7 @@
 
 use crate::{executor::ReadyTx, node::Chain, rpc::convert::pending_transaction};
 use alloy_consensus::Transaction;
-use alloy_primitives::{Address, U64};
+use alloy_primitives::U64;
 use jsonrpsee::{core::RpcResult, proc_macros::rpc};
 use op_alloy::rpc_types::Transaction as OpTransaction;
 use serde::Serialize;
@@ -17,8 +17,9 @@ pub struct TxpoolStatus {
     pub queued: U64,
 }
 
-/// Transactions by sender and nonce.
-pub type BySender<T> = BTreeMap<Address, BTreeMap<String, T>>;
+/// Transactions by sender and nonce. Senders are keyed by their EIP-55 checksummed address,
+/// as geth writes them (`Address.Hex()`).
+pub type BySender<T> = BTreeMap<String, BTreeMap<String, T>>;
 
 /// Pool contents.
 #[derive(Debug, Clone, Serialize)]
@@ -58,7 +59,8 @@ impl TxpoolApi {
     fn group<T>(txs: &[Arc<ReadyTx>], f: impl Fn(&ReadyTx) -> T) -> BySender<T> {
         let mut out: BySender<T> = BTreeMap::new();
         for tx in txs {
-            out.entry(tx.sender()).or_default().insert(tx.tx.nonce().to_string(), f(tx));
+            let sender = tx.sender().to_checksum(None);
+            out.entry(sender).or_default().insert(tx.tx.nonce().to_string(), f(tx));
         }
         out
     }

@@ -60,10 +60,16 @@ impl TestNode {
 
     /// Starts `ol-node` with exactly these arguments plus a free port and `datadir`.
     pub fn start_with(datadir: &Path, args: &[&str]) -> Self {
+        Self::start_with_env(datadir, args, &[])
+    }
+
+    /// [`Self::start_with`] with extra environment variables.
+    pub fn start_with_env(datadir: &Path, args: &[&str], envs: &[(&str, &str)]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_ol-node"))
             .args(["--http.port", "0", "--datadir"])
             .arg(datadir)
             .args(args)
+            .envs(envs.iter().copied())
             .env("RUST_LOG", "info")
             .env("NO_COLOR", "1")
             .stdout(Stdio::piped())
@@ -77,8 +83,12 @@ impl TestNode {
         let keep = log_tail();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(rest) = line.split("http_addr=").nth(1) {
-                    let addr: String = rest.chars().take_while(|c| !c.is_whitespace()).collect();
+                // Text logs say `http_addr=IP:PORT`, JSON logs `"http_addr":"IP:PORT"`.
+                let rest =
+                    line.split("http_addr=").nth(1).or(line.split("\"http_addr\":\"").nth(1));
+                if let Some(rest) = rest {
+                    let addr: String =
+                        rest.chars().take_while(|c| !c.is_whitespace() && *c != '"').collect();
                     let _ = tx.send(addr);
                 }
                 if let Ok(mut tail) = tail.lock() {
@@ -103,6 +113,11 @@ impl TestNode {
     pub fn fresh(extra: &[&str]) -> (Self, tempfile::TempDir) {
         let dir = tempfile::tempdir().expect("tempdir");
         (Self::start(dir.path(), extra), dir)
+    }
+
+    /// The stdout lines kept so far (the newest [`log_tail`]).
+    pub fn log_lines(&self) -> Vec<String> {
+        self.log.lock().map(|l| l.iter().cloned().collect()).unwrap_or_default()
     }
 
     /// SIGKILL, no chance to flush anything.

@@ -18,6 +18,7 @@ mod harness;
 mod import;
 mod l1;
 mod l1_harness;
+mod operator;
 mod precompiles;
 mod provider;
 mod rpc_errors;
