@@ -43,4 +43,29 @@ cargo build --workspace --bins --locked
 step "rust: tests"
 cargo test --workspace --locked
 
+# The cargo-fuzz targets of the precompile decoders and of the batch/channel/blob decoders,
+# FUZZ_SECONDS each (30), where a nightly toolchain is installed (libFuzzer needs nightly's
+# sanitizer flags); a crash fails the run and leaves its input in <dir>/artifacts/.
+if rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
+  step "rust: fuzz targets (nightly, ${FUZZ_SECONDS:-30} s each)"
+  if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
+    cargo +nightly install cargo-fuzz --version 0.13.2 --locked
+  fi
+  for dir in precompiles/fuzz protocol/fuzz; do
+    for target in $(cargo +nightly fuzz list --fuzz-dir "$dir"); do
+      log="$(mktemp)"
+      if ! cargo +nightly fuzz run --fuzz-dir "$dir" "$target" -- \
+        -max_total_time="${FUZZ_SECONDS:-30}" >"$log" 2>&1; then
+        tail -n 80 "$log" >&2
+        echo "fuzz target $dir/$target failed" >&2
+        exit 1
+      fi
+      echo "$dir/$target: $(grep -o 'Done [0-9]* runs in [0-9]* second(s)' "$log")"
+      rm -f "$log"
+    done
+  done
+else
+  step "rust: fuzz targets skipped (no nightly toolchain)"
+fi
+
 step "all tests passed"
