@@ -3,13 +3,10 @@
 //! transactions still in flight, what the chain kept is a gapless nonce prefix per sender, and
 //! the rest can be sent again as they were and are mined.
 
-use crate::harness::TestNode;
-use alloy_consensus::{SignableTransaction, TxEip1559};
-use alloy_eips::eip2718::Encodable2718;
-use alloy_primitives::{Address, B256, Bytes, TxKind, U256, keccak256};
+use crate::harness::{TestNode, signed_transfer};
+use alloy_primitives::{Address, B256, Bytes, keccak256};
 use alloy_provider::{Provider, ProviderBuilder};
 use alloy_rpc_types_eth::BlockNumberOrTag;
-use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use parking_lot::Mutex;
 use std::{
@@ -27,23 +24,6 @@ struct Sent {
     hash: B256,
     sender: Address,
     nonce: u64,
-}
-
-fn transfer(key: &PrivateKeySigner, nonce: u64) -> (Bytes, B256) {
-    let tx = TxEip1559 {
-        chain_id: 1612,
-        nonce,
-        gas_limit: 21_000,
-        max_fee_per_gas: 100_000_000_000,
-        max_priority_fee_per_gas: 1_000_000_000,
-        to: TxKind::Call(Address::repeat_byte(0x42)),
-        value: U256::from(1 + nonce),
-        ..Default::default()
-    };
-    let sig = key.sign_hash_sync(&tx.signature_hash()).expect("sign");
-    let raw = tx.into_signed(sig).encoded_2718();
-    let hash = keccak256(&raw);
-    (raw.into(), hash)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -66,7 +46,8 @@ async fn kill_9_under_a_steady_stream_loses_no_acknowledged_receipt() {
             let provider = ProviderBuilder::new().connect_http(url);
             let mut nonce = 0;
             while !stop.load(Ordering::Relaxed) {
-                let (raw, hash) = transfer(&key, nonce);
+                let raw = Bytes::from(signed_transfer(&key, nonce));
+                let hash = keccak256(&raw);
                 // Recorded before sending: one the kill cut off may still have been pooled.
                 sent.lock().push(Sent { raw: raw.clone(), hash, sender: key.address(), nonce });
                 if provider.send_raw_transaction(&raw).await.is_err() {

@@ -234,3 +234,23 @@ fn dechunk(mut body: &str) -> String {
     }
     out
 }
+
+/// A signed EIP-1559 transfer of `1000 + nonce` wei to 0x4242…42 from `key` on the dev chain
+/// (chain id 1612, 21,000 gas, 100 gwei cap, 1 gwei tip): raw EIP-2718 bytes.
+pub fn signed_transfer(key: &alloy_signer_local::PrivateKeySigner, nonce: u64) -> Vec<u8> {
+    use alloy_consensus::{SignableTransaction, TxEip1559};
+    use alloy_eips::eip2718::Encodable2718;
+    use alloy_signer::SignerSync;
+    let tx = TxEip1559 {
+        chain_id: 1612,
+        nonce,
+        gas_limit: 21_000,
+        max_fee_per_gas: 100_000_000_000,
+        max_priority_fee_per_gas: 1_000_000_000,
+        to: alloy_primitives::TxKind::Call(alloy_primitives::Address::repeat_byte(0x42)),
+        value: alloy_primitives::U256::from(1_000 + nonce),
+        ..Default::default()
+    };
+    let sig = key.sign_hash_sync(&tx.signature_hash()).expect("sign");
+    tx.into_signed(sig).encoded_2718()
+}

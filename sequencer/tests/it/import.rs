@@ -2,31 +2,14 @@
 //! transactions, executed strictly on another node, comes out with the same hash and state as
 //! where it was built; a block that does not execute as given is rejected and changes nothing.
 
-use alloy_consensus::{SignableTransaction, TxEip1559};
-use alloy_eips::eip2718::Encodable2718;
-use alloy_primitives::{Address, TxKind, U256};
-use alloy_signer::SignerSync;
+use crate::harness::signed_transfer;
+use alloy_primitives::{Address, U256};
 use ol_sequencer::{
     genesis::{GenesisSpec, dev_keys},
     node::{Chain, ChainOptions, NodeError},
     store::Store,
 };
 use std::sync::Arc;
-
-fn transfer(key: &alloy_signer_local::PrivateKeySigner, nonce: u64) -> Vec<u8> {
-    let tx = TxEip1559 {
-        chain_id: 1612,
-        nonce,
-        gas_limit: 21_000,
-        max_fee_per_gas: 100_000_000_000,
-        max_priority_fee_per_gas: 1_000_000_000,
-        to: TxKind::Call(Address::repeat_byte(0x42)),
-        value: U256::from(1_000 + nonce),
-        ..Default::default()
-    };
-    let sig = key.sign_hash_sync(&tx.signature_hash()).expect("sign");
-    tx.into_signed(sig).encoded_2718()
-}
 
 async fn chain(dir: &std::path::Path) -> Arc<Chain> {
     let store = Store::open(&dir.join("node.sqlite")).await.expect("store");
@@ -42,9 +25,9 @@ fn an_imported_block_matches_the_built_one_and_a_bad_one_changes_nothing() {
         let (a, b) = (chain(a_dir.path()).await, chain(b_dir.path()).await);
         let keys = dev_keys().expect("keys");
         for nonce in 0..3 {
-            a.add_raw_transaction(&transfer(&keys[0], nonce)).expect("pooled");
+            a.add_raw_transaction(&signed_transfer(&keys[0], nonce)).expect("pooled");
         }
-        a.add_raw_transaction(&transfer(&keys[1], 0)).expect("pooled");
+        a.add_raw_transaction(&signed_transfer(&keys[1], 0)).expect("pooled");
         let attrs = a.next_attributes(&a.tip());
         let built = a.build_block_with(attrs.clone()).await.expect("built");
         a.commit_block(&built).await.expect("committed");
@@ -71,7 +54,7 @@ fn an_imported_block_matches_the_built_one_and_a_bad_one_changes_nothing() {
 
         // The node goes on importing valid blocks.
         let fresh = ol_sequencer::mempool::validate_raw(
-            &transfer(&keys[0], 3),
+            &signed_transfer(&keys[0], 3),
             &ol_sequencer::mempool::StatelessRules {
                 chain_id: 1612,
                 block_gas_limit: 30_000_000,
@@ -101,7 +84,7 @@ fn reads_at_the_head_answer_with_its_state_while_the_next_block_is_stored() {
             .expect("module");
         let keys = dev_keys().expect("keys");
         let (sender, recipient) = (keys[0].address(), Address::repeat_byte(0x42));
-        chain.add_raw_transaction(&transfer(&keys[0], 0)).expect("pooled");
+        chain.add_raw_transaction(&signed_transfer(&keys[0], 0)).expect("pooled");
         let sealed = chain.build_block().await.expect("sealed");
         assert_eq!((chain.head().number, sealed.number()), (0, 1), "sealed, not yet the head");
 
