@@ -150,10 +150,11 @@ pub async fn serve(
     let cors = CorsLayer::new().allow_origin(Any).allow_headers(Any).allow_methods(Any);
     let middleware =
         tower::ServiceBuilder::new().layer(cors).layer(routes::RoutesLayer::new(board));
+    let max_response_bytes = config.max_response_bytes as usize;
     let methods: Arc<std::collections::HashSet<&'static str>> =
         Arc::new(module.method_names().collect());
     let timed = jsonrpsee::server::middleware::rpc::RpcServiceBuilder::new()
-        .layer_fn(move |inner| routes::Timed::new(inner, methods.clone()));
+        .layer_fn(move |inner| routes::Timed::new(inner, methods.clone(), max_response_bytes));
     let server = Server::builder()
         .set_config(server_config)
         .set_http_middleware(middleware)

@@ -4,8 +4,9 @@
 
 use crate::{metrics, status::StatusBoard};
 use jsonrpsee::{
-    core::middleware::{Batch, Notification, RpcServiceT},
-    server::{HttpBody, HttpRequest, HttpResponse},
+    MethodResponse,
+    core::middleware::{Batch, BatchEntry, Notification, RpcServiceT},
+    server::{BatchResponseBuilder, HttpBody, HttpRequest, HttpResponse},
     types::Request,
 };
 use std::{
@@ -139,27 +140,36 @@ fn reply(
 
 /// Times each JSON-RPC call into [`metrics::RPC_DURATION`], labelled by method when the method
 /// exists (unknown names share one label, so a client cannot grow the series without bound).
-/// Calls inside a batch are not timed one by one: jsonrpsee runs them below the middleware.
+/// The calls of a batch are timed one by one too: the batch is unrolled here, in order, as
+/// jsonrpsee's own service does, under the same response size limit.
 #[derive(Clone, Debug)]
 pub struct Timed<S> {
     inner: S,
     methods: Arc<HashSet<&'static str>>,
+    max_response_bytes: usize,
 }
 
 impl<S> Timed<S> {
     /// Wraps `inner`; `methods` are the registered method names.
-    pub fn new(inner: S, methods: Arc<HashSet<&'static str>>) -> Self {
-        Self { inner, methods }
+    pub fn new(inner: S, methods: Arc<HashSet<&'static str>>, max_response_bytes: usize) -> Self {
+        Self { inner, methods, max_response_bytes }
     }
 }
 
 impl<S> RpcServiceT for Timed<S>
 where
-    S: RpcServiceT + Send + Sync + Clone + 'static,
+    S: RpcServiceT<
+            MethodResponse = MethodResponse,
+            BatchResponse = MethodResponse,
+            NotificationResponse = MethodResponse,
+        > + Send
+        + Sync
+        + Clone
+        + 'static,
 {
-    type MethodResponse = S::MethodResponse;
-    type NotificationResponse = S::NotificationResponse;
-    type BatchResponse = S::BatchResponse;
+    type MethodResponse = MethodResponse;
+    type NotificationResponse = MethodResponse;
+    type BatchResponse = MethodResponse;
 
     fn call<'a>(
         &self,
@@ -181,7 +191,33 @@ where
         &self,
         requests: Batch<'a>,
     ) -> impl Future<Output = Self::BatchResponse> + Send + 'a {
-        self.inner.batch(requests)
+        let this = self.clone();
+        async move {
+            let mut responses = BatchResponseBuilder::new_with_limit(this.max_response_bytes);
+            let mut got_notification = false;
+            for entry in requests {
+                let response = match entry {
+                    Ok(BatchEntry::Call(request)) => this.call(request).await,
+                    Ok(BatchEntry::Notification(n)) => {
+                        got_notification = true;
+                        this.notification(n).await;
+                        continue;
+                    }
+                    Err(e) => {
+                        let (error, id) = e.into_parts();
+                        MethodResponse::error(id, error)
+                    }
+                };
+                if let Err(too_big) = responses.append(response) {
+                    return too_big;
+                }
+            }
+            if responses.is_empty() && got_notification {
+                MethodResponse::notification()
+            } else {
+                MethodResponse::from_batch(responses.finish())
+            }
+        }
     }
 
     fn notification<'a>(

@@ -85,4 +85,18 @@ urllib.request.urlopen(urllib.request.Request(URL, body, {"content-type": "appli
 last = scrape()
 assert not any(k[0].startswith("ol_rpc") and ("method", "made_up_method") in k[1] for k in last)
 assert value(last, "ol_rpc_request_duration_seconds_count", method="unknown") >= 1
+# The calls of a batch are timed one by one, under their own methods.
+batch = [
+    {"jsonrpc": "2.0", "id": i, "method": m, "params": []}
+    for i, m in enumerate(["eth_chainId"] * 3 + ["net_version"] * 2)
+]
+req = urllib.request.Request(URL, json.dumps(batch).encode(), {"content-type": "application/json"})
+answers = json.load(urllib.request.urlopen(req))
+assert len(answers) == 5 and all("result" in a for a in answers), answers
+batched = scrape()
+for method, n in [("eth_chainId", 3), ("net_version", 2)]:
+    got = value(batched, "ol_rpc_request_duration_seconds_count", method=method) - value(
+        last, "ol_rpc_request_duration_seconds_count", method=method
+    )
+    assert got == n, (method, got)
 print("metrics ok")
