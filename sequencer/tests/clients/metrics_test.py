@@ -7,7 +7,7 @@ import json
 import sys
 import urllib.request
 
-from prometheus_client.parser import text_string_to_metric_families
+from prom_check import scrape as scrape_url
 
 URL = sys.argv[1]
 DEV0 = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
@@ -15,16 +15,7 @@ DEV1 = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 
 
 def scrape():
-    with urllib.request.urlopen(URL + "/metrics", timeout=10) as resp:
-        assert resp.status == 200, resp.status
-        kind = resp.headers.get("content-type", "")
-        assert kind.startswith("text/plain"), kind
-        text = resp.read().decode()
-    samples = {}
-    for family in text_string_to_metric_families(text):
-        for s in family.samples:
-            samples[(s.name, tuple(sorted(s.labels.items())))] = s.value
-    return samples
+    return scrape_url(URL + "/metrics")
 
 
 def value(samples, name, **labels):
