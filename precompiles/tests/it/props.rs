@@ -99,6 +99,72 @@ proptest! {
 }
 
 proptest! {
+    /// The success side of the decoders: canonical calls of the three precompiles, with dynamic
+    /// arguments of any length, decode to exactly what was encoded; the same call with bytes
+    /// appended, or with its last byte dropped, is refused (the encoding rule of
+    /// docs/PRECOMPILES.md). Without this the property above could pass with decoders that
+    /// accept nothing.
+    #[test]
+    fn canonical_calls_decode_and_their_mutations_are_refused(
+        ids in prop::collection::vec(any::<u64>(), 0..8),
+        data in prop::collection::vec(any::<u8>(), 0..300),
+        a in any::<u32>(),
+        b in any::<u8>(),
+        c in any::<u64>(),
+        extra in prop::collection::vec(any::<u8>(), 1..70),
+    ) {
+        use alloy_primitives::{Address, B256, Bytes};
+        use alloy_sol_types::SolInterface;
+        use ol_precompiles::abi::{IAdapterRegistry, IInfluenceAttribution, ITokenAttribution};
+        let data = Bytes::from(data);
+        let influence = abi::InfluenceCall::score(IInfluenceAttribution::scoreCall {
+            datanetIds: ids.clone(),
+            querySketch: data.clone(),
+            topK: a,
+            topPoints: b,
+        });
+        let token = abi::TokenCall::attribute(ITokenAttribution::attributeCall {
+            datanetIds: ids.clone(),
+            outputTokens: data.clone(),
+            minSpan: a,
+            maxOccurrences: c,
+        });
+        let adapter = abi::AdapterCall::adaptersByBaseModel(IAdapterRegistry::adaptersByBaseModelCall {
+            baseModelId: B256::repeat_byte(b),
+            offset: a,
+            limit: a.rotate_left(7),
+        });
+        let owner = abi::AdapterCall::adaptersByOwner(IAdapterRegistry::adaptersByOwnerCall {
+            owner: Address::repeat_byte(b),
+            offset: a,
+            limit: c as u32,
+        });
+        let mutations = |input: &[u8]| -> Vec<Vec<u8>> {
+            let mut longer = input.to_vec();
+            longer.extend(&extra);
+            vec![longer, input[..input.len() - 1].to_vec()]
+        };
+        let encoded = influence.abi_encode();
+        prop_assert_eq!(abi::decode_influence_call(&encoded).ok(), Some(influence));
+        for bad in mutations(&encoded) {
+            prop_assert!(abi::decode_influence_call(&bad).is_err());
+        }
+        let encoded = token.abi_encode();
+        prop_assert_eq!(abi::decode_token_call(&encoded).ok(), Some(token));
+        for bad in mutations(&encoded) {
+            prop_assert!(abi::decode_token_call(&bad).is_err());
+        }
+        for call in [adapter, owner] {
+            let encoded = call.abi_encode();
+            prop_assert_eq!(abi::decode_adapter_call(&encoded).ok(), Some(call));
+            for bad in mutations(&encoded) {
+                prop_assert!(abi::decode_adapter_call(&bad).is_err());
+            }
+        }
+    }
+}
+
+proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
     #[test]
